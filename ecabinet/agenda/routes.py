@@ -1,0 +1,93 @@
+"""Workspace forms for the agenda: add, edit, move up/down, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ecabinet.agenda import service
+from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
+from ecabinet.auth.permissions import Perm
+from ecabinet.errors import AppError
+from ecabinet.meetings.routes import render_workspace
+from ecabinet.web import actor_or_401, database, form_data, requires, validate
+
+bp = Blueprint("agenda", __name__)
+
+
+def _back(meeting_id: int) -> Response:
+    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="agenda"))
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def add(meeting_id: int) -> Response | tuple[str, int]:
+    actor = actor_or_401()
+    try:
+        data = validate(AgendaItemCreate, form_data(ints=("duration_minutes", "position")))
+        with database().unit_of_work() as db_session:
+            service.add_item(db_session, actor=actor, meeting_id=meeting_id, data=data)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        return render_workspace(
+            meeting_id, errors={exc.field or "_form": exc.message}, form="agenda", status=422
+        )
+    flash("Đã thêm nội dung.", "success")
+    return _back(meeting_id)
+
+
+@bp.route("/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+@requires(Perm.EDIT_MEETING)
+def edit(item_id: int) -> Response | tuple[str, int]:
+    actor = actor_or_401()
+    errors: dict[str, str] = {}
+    with database().unit_of_work(write=False) as db_session:
+        item = service.get_item(db_session, item_id)
+        meeting_id = item.meeting_id
+    if request.method == "POST":
+        try:
+            fields = form_data(ints=("duration_minutes",))
+            fields.setdefault("duration_minutes", None)
+            data = validate(AgendaItemUpdate, fields)
+            with database().unit_of_work() as db_session:
+                service.update_item(db_session, actor=actor, item_id=item_id, data=data)
+            flash("Đã lưu nội dung.", "success")
+            return _back(meeting_id)
+        except AppError as exc:
+            if exc.status == 404:
+                raise
+            errors[exc.field or "_form"] = exc.message
+    else:
+        # Viewing the form also requires edit rights on the item's meeting.
+        with database().unit_of_work(write=False) as db_session:
+            service.load_for_edit(db_session, actor, item_id)
+    values = request.form if request.method == "POST" else item.model_dump()
+    html = render_template("agenda/edit.html", item=item, values=values, errors=errors)
+    return html, 422 if errors else 200
+
+
+@bp.route("/agenda/<int:item_id>/move", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def move(item_id: int) -> Response:
+    actor = actor_or_401()
+    direction = -1 if request.form.get("direction") == "up" else 1
+    with database().unit_of_work() as db_session:
+        item = service.get_item(db_session, item_id)
+        service.move_item(
+            db_session, actor=actor, item_id=item_id, position=max(item.position + direction, 0)
+        )
+        meeting_id = item.meeting_id
+    return _back(meeting_id)
+
+
+@bp.route("/agenda/<int:item_id>/delete", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def delete(item_id: int) -> Response:
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_item(db_session, item_id).meeting_id
+    with database().unit_of_work() as db_session:
+        service.delete_item(db_session, actor=actor, item_id=item_id)
+    flash("Đã xóa nội dung.", "success")
+    return _back(meeting_id)

@@ -1,0 +1,63 @@
+"""The application factory: the only module that wires every feature together."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from ecabinet import agenda, attendees, auth, documents, live, meetings, ops, pickup, web
+from ecabinet.config import load_config
+from ecabinet.db import Database, require_migrated
+from ecabinet.documents.storage import Storage
+from ecabinet import limits
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _web_folder(name: str) -> str:
+    """static/ and templates/ live at the top of a checkout, or inside an installed wheel."""
+    checkout = PROJECT_ROOT / name
+    return str(checkout if checkout.is_dir() else Path(__file__).parent / "_web" / name)
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool = True) -> Flask:
+    """Build a configured app. Tests pass `config`; production reads instance/ and the env."""
+    app = Flask(
+        "ecabinet",
+        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        static_folder=_web_folder("static"),
+        template_folder=_web_folder("templates"),
+    )
+    load_config(app, overrides=config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    mimetypes.add_type("text/javascript", ".mjs")  # pdf.js modules on hosts with odd mime tables
+
+    database = Database.from_url(app.config["DATABASE_URL"])
+    if require_schema:
+        require_migrated(database.engine)
+    app.extensions["ecabinet.db"] = database
+    store = Storage(app.config["STORAGE_DIR"])
+    store.clean_temp()
+    app.extensions["ecabinet.storage"] = store
+
+    # One SocketIO per app: a module-level one would send emits to whichever app came last.
+    socketio = SocketIO(
+        async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,  # None: same origin only
+        manage_session=True,
+        max_http_buffer_size=64 * 1024,  # control events are tiny; refuse large packets
+    )
+    socketio.init_app(app)
+
+    web.init_app(app)
+    limits.init_app(app)
+    for feature in (auth, meetings, agenda, documents, attendees, pickup, live, ops):
+        feature.init_app(app)
+    return app

@@ -1,0 +1,59 @@
+"""/api/v1 attendee endpoints."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.wrappers import Response
+
+from ecabinet.attendees import service
+from ecabinet.attendees.schemas import AttendeeCreate, AttendeePublic, AttendeeUpdate
+from ecabinet.auth.permissions import Perm
+from ecabinet.meetings.service import load_meeting
+from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
+
+bp = Blueprint("attendees_api", __name__, url_prefix="/api/v1")
+
+
+@bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Attendees of a meeting (phones included: secretaries only)", response=AttendeePublic, many=True)
+def list_attendees(meeting_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+        attendees = service.list_attendees(db_session, meeting_id)
+        return to_json([AttendeePublic.model_validate(a) for a in attendees])
+
+
+@bp.route("/meetings/<int:meeting_id>/attendees", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Add an attendee", body=AttendeeCreate, response=AttendeePublic, status=201)
+def add_attendee(meeting_id: int) -> Response:
+    data = parse_body(AttendeeCreate)
+    with database().unit_of_work() as db_session:
+        attendee = service.add_attendee(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data
+        )
+        result = AttendeePublic.model_validate(attendee)
+    return to_json(result, 201)
+
+
+@bp.route("/attendees/<int:attendee_id>", methods=["PATCH"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Change an attendee", body=AttendeeUpdate, response=AttendeePublic)
+def update_attendee(attendee_id: int) -> Response:
+    data = parse_body(AttendeeUpdate)
+    with database().unit_of_work() as db_session:
+        attendee = service.update_attendee(
+            db_session, actor=actor_or_401(), attendee_id=attendee_id, data=data
+        )
+        result = AttendeePublic.model_validate(attendee)
+    return to_json(result)
+
+
+@bp.route("/attendees/<int:attendee_id>", methods=["DELETE"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Remove an attendee (their links stop working)", status=204)
+def delete_attendee(attendee_id: int) -> Response:
+    with database().unit_of_work() as db_session:
+        service.delete_attendee(db_session, actor=actor_or_401(), attendee_id=attendee_id)
+    return Response(status=204)

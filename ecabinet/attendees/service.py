@@ -1,0 +1,94 @@
+"""Attendees of a meeting."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from ecabinet.actor import Actor
+from ecabinet.attendees.models import Attendee
+from ecabinet.attendees.phones import normalise_phone
+from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
+from ecabinet.auth.permissions import Perm
+from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.meetings import service as meetings
+
+MAX_ATTENDEES = 5000
+
+
+def list_attendees(session: Session, meeting_id: int) -> list[Attendee]:
+    query = select(Attendee).where(Attendee.meeting_id == meeting_id)
+    return list(session.exec(query.order_by(col(Attendee.id))))
+
+
+def get_attendee(session: Session, *, actor: Actor, attendee_id: int, perm: Perm) -> Attendee:
+    attendee = session.get(Attendee, attendee_id)
+    if attendee is None:
+        raise NotFound("Không tìm thấy đại biểu.", code="attendee_not_found")
+    try:
+        meetings.load_meeting(session, actor=actor, meeting_id=attendee.meeting_id, perm=perm)
+    except NotFound:
+        raise NotFound("Không tìm thấy đại biểu.", code="attendee_not_found") from None
+    return attendee
+
+
+def _check_phone_unique(
+    session: Session, meeting_id: int, phone: str, exclude_id: int | None = None
+) -> None:
+    if not phone:
+        return
+    query = select(Attendee.id).where(Attendee.meeting_id == meeting_id, Attendee.phone == phone)
+    if exclude_id is not None:
+        query = query.where(Attendee.id != exclude_id)
+    if session.exec(query).first() is not None:
+        raise Conflict("Số điện thoại đã có trong danh sách.", code="phone_taken", field="phone")
+
+
+def add_attendee(
+    session: Session, *, actor: Actor, meeting_id: int, data: AttendeeCreate
+) -> Attendee:
+    meeting = meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+    )
+    meetings.require_editable(meeting)
+    count = session.exec(
+        select(func.count()).select_from(Attendee).where(Attendee.meeting_id == meeting_id)
+    ).one()
+    if count >= MAX_ATTENDEES:
+        raise Invalid("Danh sách đại biểu đã đầy.", code="attendees_full")
+    phone = normalise_phone(data.phone)
+    _check_phone_unique(session, meeting_id, phone)
+    attendee = Attendee(
+        meeting_id=meeting_id,
+        full_name=data.full_name,
+        position=data.position,
+        unit=data.unit,
+        phone=phone,
+        role=data.role,
+    )
+    session.add(attendee)
+    session.flush()
+    return attendee
+
+
+def update_attendee(
+    session: Session, *, actor: Actor, attendee_id: int, data: AttendeeUpdate
+) -> Attendee:
+    attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    changes = data.model_dump(exclude_unset=True)
+    if "full_name" in changes and changes["full_name"] is None:
+        raise Invalid("Họ và tên không được để trống.", field="full_name")
+    if "phone" in changes:
+        changes["phone"] = normalise_phone(changes["phone"] or "")
+        _check_phone_unique(session, attendee.meeting_id, changes["phone"], attendee.id)
+    for name, value in changes.items():
+        setattr(attendee, name, "" if value is None else value)
+    session.add(attendee)
+    session.flush()
+    return attendee
+
+
+def delete_attendee(session: Session, *, actor: Actor, attendee_id: int) -> None:
+    """Remove an attendee; their tokens go with them (ON DELETE CASCADE)."""
+    attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    session.delete(attendee)
+    session.flush()

@@ -1,0 +1,86 @@
+"""The permission matrix: who may do what, globally and per meeting. Pure Python."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from ecabinet.actor import Actor, Role
+from ecabinet.errors import Forbidden, NotFound, Unauthorized
+
+
+class Perm(StrEnum):
+    PUBLIC = "public"  # anyone, signed in or not
+    ATTENDEE = "attendee"  # a delegate holding a valid token
+    STAFF = "staff"  # any signed-in staff user
+    VIEW_MEETING = "meeting.view"  # staff of the meeting, or its attendees
+    EDIT_MEETING = "meeting.edit"  # the meeting's secretary: agenda, documents, attendees
+    CREATE_MEETING = "meeting.create"
+    CONTROL_LIVE = "live.control"  # the meeting's chair or secretary
+    MANAGE_USERS = "users.manage"
+
+
+# Who may reach a route at all; the meeting-scoped part is checked by the service.
+ROUTE_AUDIENCE: dict[Perm, frozenset[str]] = {
+    Perm.PUBLIC: frozenset({"anonymous", "staff", "attendee"}),
+    Perm.ATTENDEE: frozenset({"attendee"}),
+    Perm.STAFF: frozenset({"staff"}),
+    Perm.VIEW_MEETING: frozenset({"staff", "attendee"}),
+    Perm.EDIT_MEETING: frozenset({"staff"}),
+    Perm.CREATE_MEETING: frozenset({"staff"}),
+    Perm.CONTROL_LIVE: frozenset({"staff"}),
+    Perm.MANAGE_USERS: frozenset({"staff"}),
+}
+
+
+class MeetingLike(Protocol):
+    id: int | None
+    secretary_id: int | None
+    chair_id: int | None
+
+
+def audience_of(actor: Actor | None) -> str:
+    if actor is None:
+        return "anonymous"
+    return "staff" if actor.is_staff else "attendee"
+
+
+def check_route(actor: Actor | None, perm: Perm) -> None:
+    """Coarse gate in front of every route and socket event."""
+    if audience_of(actor) in ROUTE_AUDIENCE[perm]:
+        return
+    if actor is None:
+        raise Unauthorized()
+    raise Forbidden()
+
+
+def meeting_perms(actor: Actor, meeting: MeetingLike) -> frozenset[Perm]:
+    if actor.is_attendee:
+        return frozenset({Perm.VIEW_MEETING}) if actor.meeting_id == meeting.id else frozenset()
+    if actor.role == Role.ADMIN:
+        return frozenset({Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE})
+    perms: set[Perm] = set()
+    if actor.user_id is not None and meeting.secretary_id == actor.user_id:
+        perms |= {Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE}
+    if actor.user_id is not None and meeting.chair_id == actor.user_id:
+        perms |= {Perm.VIEW_MEETING, Perm.CONTROL_LIVE}
+    return frozenset(perms)
+
+
+def require_meeting(actor: Actor, meeting: MeetingLike, perm: Perm) -> None:
+    """Outsiders get NotFound (existence is not revealed); insiders without the right, Forbidden."""
+    granted = meeting_perms(actor, meeting)
+    if Perm.VIEW_MEETING not in granted:
+        raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
+    if perm not in granted:
+        raise Forbidden()
+
+
+def require_global(actor: Actor, perm: Perm) -> None:
+    allowed = {
+        Perm.CREATE_MEETING: {Role.ADMIN, Role.SECRETARY},
+        Perm.MANAGE_USERS: {Role.ADMIN},
+        Perm.STAFF: {Role.ADMIN, Role.SECRETARY, Role.CHAIR},
+    }[perm]
+    if not actor.is_staff or actor.role not in allowed:
+        raise Forbidden()

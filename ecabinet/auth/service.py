@@ -1,0 +1,150 @@
+"""Staff accounts, password checks and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from ecabinet.actor import Actor, Role
+from ecabinet.auth.models import ApiToken, User
+from ecabinet.auth.permissions import Perm, require_global
+from ecabinet.errors import Conflict, Invalid, Unauthorized
+from ecabinet.text import nfc
+from ecabinet.timeutil import utcnow
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost one Argon2 check.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_token(raw: str) -> str:
+    """Tokens are stored as SHA-256: they are long random secrets, so no slow hash is needed."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: Role | str,
+    full_name: str = "",
+) -> User:
+    """Create a staff account (admins only; the CLI acts as the system admin)."""
+    require_global(actor, Perm.MANAGE_USERS)
+    username = nfc(username).lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").isalnum():
+        raise Invalid("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới.", field="username")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid("Vai trò phải là admin, secretary hoặc chair.", field="role") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise Conflict("Tên đăng nhập đã tồn tại.", code="username_taken", field="username")
+    user = User(
+        username=username,
+        role=role,
+        full_name=nfc(full_name),
+        password_hash=_hasher.hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user_by_username(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == nfc(username).lower())).first()
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """Return the user whose password matches; the same error and the same work otherwise."""
+    user = find_user_by_username(session, username)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.is_active:
+        raise Unauthorized("Sai tên đăng nhập hoặc mật khẩu.", code="bad_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def actor_for_user(user: User) -> Actor:
+    assert user.id is not None
+    return Actor.staff(user.id, Role(user.role), user.full_name or user.username)
+
+
+def load_staff_actor(session: Session, *, user_id: int, session_version: int) -> Actor | None:
+    """The actor behind a browser session, or None when the user is gone, off or logged out."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != session_version:
+        return None
+    return actor_for_user(user)
+
+
+def set_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
+    """Change a password and end every session and API token of that user."""
+    if actor.user_id != user_id:
+        require_global(actor, Perm.MANAGE_USERS)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password")
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid("Không có người dùng này.", field="user_id")
+    user.password_hash = _hasher.hash(password)
+    user.session_version += 1
+    for token in session.exec(select(ApiToken).where(ApiToken.user_id == user_id)):
+        token.revoked_at = token.revoked_at or utcnow()
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_api_token(
+    session: Session, *, user: User, ttl: timedelta, now: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """Return (raw token, row). The raw value is shown once and never stored."""
+    assert user.id is not None
+    now = now or utcnow()
+    raw = "ecb_" + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now, expires_at=now + ttl)
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def load_token_actor(session: Session, *, raw: str, now: datetime | None = None) -> Actor | None:
+    now = now or utcnow()
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    return actor_for_user(user)
+
+
+def revoke_api_token(session: Session, *, raw: str, now: datetime | None = None) -> None:
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.add(token)
+        session.flush()
+
+
+def list_users(session: Session, *, role: Role | None = None) -> list[User]:
+    query = select(User).where(User.is_active == True)  # noqa: E712  (SQL expression)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(session.exec(query.order_by(User.full_name)))

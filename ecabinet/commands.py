@@ -1,0 +1,107 @@
+"""Click commands behind `ecabinet`. Each builds the app, then calls the same services."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask
+
+from ecabinet.actor import SYSTEM, Role
+from ecabinet.config import ConfigError
+from ecabinet.db import DatabaseNotMigrated, upgrade
+from ecabinet.errors import AppError
+
+
+def _app(*, require_schema: bool = True, **overrides: object) -> Flask:
+    from ecabinet.app import create_app
+
+    try:
+        return create_app(overrides or None, require_schema=require_schema)
+    except (ConfigError, DatabaseNotMigrated) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(help="ecabinet: paperless meeting room server.")
+@click.version_option(package_name="ecabinet")
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Serve the web app and Socket.IO on HOST:PORT.")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
+@click.option(
+    "--async-mode",
+    type=click.Choice(["eventlet", "gevent", "threading"]),
+    default=None,
+    help="Overrides ECABINET_ASYNC_MODE (default eventlet).",
+)
+def serve(host: str, port: int, async_mode: str | None) -> None:
+    from ecabinet.serving import async_mode_from_env
+    from ecabinet.serving import serve as run
+
+    mode = async_mode or async_mode_from_env()
+    app = _app(ASYNC_MODE=mode)
+    run(app, host, port)
+
+
+@cli.group(help="Database schema commands.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Create or migrate the database schema to the newest revision.")
+def db_upgrade() -> None:
+    app = _app(require_schema=False, ASYNC_MODE="threading")
+    upgrade(app.extensions["ecabinet.db"].engine)
+    click.echo("Database is up to date.")
+
+
+@cli.command("create-user", help="Create a staff account (admin, secretary or chair).")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--full-name", default="", help="Shown in the interface.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username: str, role: str, full_name: str, password_stdin: bool) -> None:
+    from ecabinet.auth import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app(ASYNC_MODE="threading")
+    try:
+        with app.extensions["ecabinet.db"].unit_of_work() as session:
+            user = service.create_user(
+                session, actor=SYSTEM, username=username, password=password, role=role,
+                full_name=full_name,
+            )
+            click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@cli.command(help="Seed a realistic Vietnamese demo meeting once, then print URLs and logins.")
+@click.option(
+    "--base-url",
+    default=lambda: f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}",
+    show_default="http://127.0.0.1:5000",
+    help="Where the server will be reached; used in the printed links.",
+)
+def demo(base_url: str) -> None:
+    from ecabinet.demo import seed_demo
+
+    from pathlib import Path
+
+    app = _app(ASYNC_MODE="threading")
+    info = seed_demo(
+        app.extensions["ecabinet.db"],
+        app.extensions["ecabinet.storage"],
+        instance_path=Path(app.instance_path),
+        base_url=base_url.rstrip("/"),
+        token_days=int(app.config["ATTENDEE_TOKEN_DAYS"]),
+        timezone=str(app.config["TIMEZONE"]),
+    )
+    click.echo(info.describe())

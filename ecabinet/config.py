@@ -1,0 +1,101 @@
+"""Configuration: defaults → instance/config.py → ECABINET_* environment → explicit overrides."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ASYNC_MODES = ("eventlet", "gevent", "threading")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names it."""
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": f"sqlite:///{instance_path / 'ecabinet.db'}",
+        "ASYNC_MODE": "eventlet",
+        "STORAGE_DIR": str(instance_path / "storage"),
+        "MAX_UPLOAD_MB": 50,
+        # Attendee links printed on cards must outlive the preparation of a meeting.
+        "ATTENDEE_TOKEN_DAYS": 30,
+        "API_TOKEN_HOURS": 12,
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "PICKUP_FAILURE_LIMIT": "20 per minute",  # wrong tablet links per address
+        "PUBLIC_URL": "",  # base for links in QR codes; empty = the address the request came to
+        "ALLOWED_ORIGINS": [],  # extra Socket.IO origins (linked sites); same-origin always allowed
+        "SESSION_COOKIE_SECURE": False,  # agency LANs often serve plain HTTP
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "ecabinet_session",
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "WTF_CSRF_CHECK_DEFAULT": False,  # web.py decides: bearer-token API calls are exempt
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "LOG_LEVEL": "INFO",
+        "TIMEZONE": "Asia/Ho_Chi_Minh",  # how times are typed and shown; stored in UTC
+    }
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Layer every source onto `app.config`, then validate; nothing is read at import time."""
+    instance_path = Path(app.instance_path)
+    app.config.update(defaults(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ECABINET")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance_path)
+    validate(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Fail fast with the name of the bad setting."""
+    if config["ASYNC_MODE"] not in ASYNC_MODES:
+        raise ConfigError(
+            f"ECABINET_ASYNC_MODE={config['ASYNC_MODE']!r}: must be one of {', '.join(ASYNC_MODES)}"
+        )
+    try:
+        url = make_url(str(config["DATABASE_URL"]))
+    except ArgumentError as exc:
+        raise ConfigError(f"ECABINET_DATABASE_URL: not a database URL ({exc})") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("ECABINET_DATABASE_URL: only sqlite:// and postgresql:// are supported")
+    for name in ("MAX_UPLOAD_MB", "ATTENDEE_TOKEN_DAYS", "API_TOKEN_HOURS"):
+        value = config[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"ECABINET_{name}={value!r}: must be a positive whole number")
+    if not isinstance(config["ALLOWED_ORIGINS"], list):
+        raise ConfigError('ECABINET_ALLOWED_ORIGINS: must be a JSON list, e.g. ["https://a.vn"]')
+    public_url = str(config["PUBLIC_URL"])
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"ECABINET_PUBLIC_URL={public_url!r}: must start with http:// or https://")
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ECABINET_TIMEZONE={config['TIMEZONE']!r}: unknown time zone") from None
+    if len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("ECABINET_SECRET_KEY: must be at least 32 characters")
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read the secret key from the instance folder, creating it (mode 600) on first run."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return key

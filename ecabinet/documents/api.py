@@ -1,0 +1,57 @@
+"""/api/v1 document endpoints."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.wrappers import Response
+
+from ecabinet.auth.permissions import Perm
+from ecabinet.documents import service, upload
+from ecabinet.documents.http import upload_from_request
+from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
+from ecabinet.meetings.service import load_meeting
+from ecabinet.web import actor_or_401, api_doc, database, requires, storage, to_json
+
+bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
+
+
+@bp.route("/meetings/<int:meeting_id>/documents", methods=["GET"])
+@requires(Perm.VIEW_MEETING)
+@api_doc(summary="Documents of a meeting", response=DocumentPublic, many=True)
+def list_documents(meeting_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        documents = service.list_documents(db_session, meeting_id)
+        return to_json([DocumentPublic.model_validate(d) for d in documents])
+
+
+@bp.route("/meetings/<int:meeting_id>/documents", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Upload a PDF (multipart/form-data: `file` plus the fields below)",
+    body=DocumentUploadFields,
+    response=DocumentPublic,
+    status=201,
+    multipart={"file": "The PDF"},
+)
+def upload_document(meeting_id: int) -> Response:
+    return to_json(upload_from_request(actor_or_401(), meeting_id), 201)
+
+
+@bp.route("/documents/<int:document_id>", methods=["GET"])
+@requires(Perm.VIEW_MEETING)
+@api_doc(summary="One document's metadata (bytes: /documents/{id}/file)", response=DocumentPublic)
+def get_document(document_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        document = service.get_document(
+            db_session, actor=actor_or_401(), document_id=document_id, perm=Perm.VIEW_MEETING
+        )
+        return to_json(DocumentPublic.model_validate(document))
+
+
+@bp.route("/documents/<int:document_id>", methods=["DELETE"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Delete a document", status=204)
+def delete_document(document_id: int) -> Response:
+    upload.delete_document(database(), storage(), actor=actor_or_401(), document_id=document_id)
+    return Response(status=204)

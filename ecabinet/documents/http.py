@@ -1,0 +1,56 @@
+"""HTTP helpers shared by the document page and API routes."""
+
+from __future__ import annotations
+
+from flask import current_app, request, send_file
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from ecabinet.actor import Actor
+from ecabinet.auth.permissions import Perm
+from ecabinet.documents import service, upload
+from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
+from ecabinet.errors import Invalid, NotFound
+from ecabinet.web import database, form_data, storage, validate
+
+
+def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
+    """Read the multipart `file` part and the form fields, then run the upload use case."""
+    file: FileStorage | None = request.files.get("file")
+    if file is None or not file.filename:
+        raise Invalid("Vui lòng chọn một tệp PDF.", code="upload_missing", field="file")
+    fields = validate(DocumentUploadFields, form_data(ints=("agenda_item_id",)))
+    return upload.upload_document(
+        database(),
+        storage(),
+        actor=actor,
+        meeting_id=meeting_id,
+        stream=file.stream,
+        filename=file.filename,
+        title=fields.title,
+        agenda_item_id=fields.agenda_item_id,
+        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+    )
+
+
+def send_document(actor: Actor, document_id: int) -> Response:
+    """The PDF bytes, for a viewer of its meeting; Range requests are honoured (pdf.js)."""
+    with database().unit_of_work(write=False) as db_session:
+        document = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
+        )
+    path = storage().path_for(document.sha256)
+    if not path.is_file():
+        raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        download_name=document.filename,
+        as_attachment=request.args.get("download") == "1",
+        conditional=True,
+        etag=document.sha256,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,29 @@
+"""Documents: metadata in the database, bytes in the storage folder under their sha256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Column, Field, SQLModel
+
+from ecabinet.timeutil import UtcDateTime, utcnow
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    agenda_item_id: int | None = Field(
+        default=None, foreign_key="agenda_item.id", ondelete="SET NULL", index=True
+    )
+    title: str = Field(max_length=300)
+    filename: str = Field(max_length=255)  # as uploaded, NFC
+    content_type: str = Field(default="application/pdf", max_length=100)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    page_count: int = 0
+    # "normal" only for now; secret tiers ("mat", "toi_mat") arrive with the confidentiality issue.
+    confidentiality: str = Field(default="normal", max_length=16)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))

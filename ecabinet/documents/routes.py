@@ -1,0 +1,49 @@
+"""Workspace forms for documents, and the document file route used by every viewer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from ecabinet.auth.permissions import Perm
+from ecabinet.documents import service, upload
+from ecabinet.documents.http import send_document, upload_from_request
+from ecabinet.errors import AppError
+from ecabinet.meetings.routes import render_workspace
+from ecabinet.web import actor_or_401, database, requires, storage
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.route("/meetings/<int:meeting_id>/documents", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def upload_page(meeting_id: int) -> Response | tuple[str, int]:
+    try:
+        document = upload_from_request(actor_or_401(), meeting_id)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        return render_workspace(
+            meeting_id, errors={exc.field or "file": exc.message}, form="document", status=exc.status
+        )
+    flash(f"Đã tải lên “{document.title}” ({document.page_count} trang).", "success")
+    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="documents"))
+
+
+@bp.route("/documents/<int:document_id>/delete", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def delete(document_id: int) -> Response:
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+        ).meeting_id
+    upload.delete_document(database(), storage(), actor=actor, document_id=document_id)
+    flash("Đã xóa tài liệu.", "success")
+    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="documents"))
+
+
+@bp.route("/documents/<int:document_id>/file", methods=["GET"])
+@requires(Perm.VIEW_MEETING)
+def file(document_id: int) -> Response:
+    return send_document(actor_or_401(), document_id)

@@ -1,0 +1,28 @@
+"""Payloads of live control: the same shapes over HTTP and over Socket.IO."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MeetingRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    meeting_id: int
+
+
+class JumpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: int
+
+
+class SocketJump(MeetingRef):
+    item_id: int
+
+
+class LiveResult(BaseModel):
+    meeting_id: int
+    status: str
+    current_item_id: int | None
+    version: int

@@ -1,0 +1,72 @@
+"""The live meeting: start, move the current item, end. The only writer of current_item_id."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from ecabinet.actor import Actor
+from ecabinet.agenda.service import list_items
+from ecabinet.auth.permissions import Perm
+from ecabinet.errors import Conflict, Invalid
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Meeting, MeetingStatus
+
+
+def _load(session: Session, actor: Actor, meeting_id: int) -> Meeting:
+    return meetings.load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.CONTROL_LIVE)
+
+
+def _require_live(meeting: Meeting) -> None:
+    if meeting.status != MeetingStatus.LIVE:
+        raise Conflict("Cuộc họp chưa bắt đầu hoặc đã kết thúc.", code="meeting_not_live")
+
+
+def _set_current(session: Session, meeting: Meeting, item_id: int | None) -> Meeting:
+    assert meeting.id is not None
+    meeting.current_item_id = item_id
+    session.add(meeting)
+    meetings.touch(session, meeting.id)
+    return meeting
+
+
+def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
+    """Open the meeting on its first agenda item."""
+    meeting = _load(session, actor, meeting_id)
+    if meeting.status == MeetingStatus.ENDED:
+        raise Conflict("Cuộc họp đã kết thúc.", code="meeting_ended")
+    if meeting.status == MeetingStatus.LIVE:
+        raise Conflict("Cuộc họp đang diễn ra.", code="meeting_already_live")
+    items = list_items(session, meeting_id)
+    meeting.status = MeetingStatus.LIVE
+    return _set_current(session, meeting, items[0].id if items else None)
+
+
+def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meeting:
+    """Move `delta` items forward (+1, next) or back (-1, previous)."""
+    meeting = _load(session, actor, meeting_id)
+    _require_live(meeting)
+    ids = [item.id for item in list_items(session, meeting_id)]
+    if not ids:
+        raise Conflict("Chương trình chưa có nội dung nào.", code="agenda_empty")
+    index = ids.index(meeting.current_item_id) if meeting.current_item_id in ids else -1
+    target = index + delta if index >= 0 else 0
+    if target >= len(ids):
+        raise Conflict("Đã ở nội dung cuối cùng.", code="at_last_item")
+    if target < 0:
+        raise Conflict("Đã ở nội dung đầu tiên.", code="at_first_item")
+    return _set_current(session, meeting, ids[target])
+
+
+def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) -> Meeting:
+    meeting = _load(session, actor, meeting_id)
+    _require_live(meeting)
+    if item_id not in {item.id for item in list_items(session, meeting_id)}:
+        raise Invalid("Nội dung không thuộc cuộc họp này.", code="agenda_item_not_found", field="item_id")
+    return _set_current(session, meeting, item_id)
+
+
+def end_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
+    meeting = _load(session, actor, meeting_id)
+    _require_live(meeting)
+    meeting.status = MeetingStatus.ENDED
+    return _set_current(session, meeting, None)

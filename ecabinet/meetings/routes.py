@@ -1,0 +1,134 @@
+"""Secretary pages: meeting list, creation, and the meeting workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ecabinet.actor import Role
+from ecabinet.agenda.service import list_items
+from ecabinet.attendees.service import list_attendees
+from ecabinet.auth import service as auth
+from ecabinet.auth.permissions import Perm, meeting_perms
+from ecabinet.documents.service import list_documents
+from ecabinet.documents.upload import drop_unreferenced
+from ecabinet.errors import AppError
+from ecabinet.meetings import service
+from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+from ecabinet.web import actor_or_401, current_actor, database, form_data, requires, storage, validate
+
+bp = Blueprint("meetings", __name__)
+
+
+@bp.route("/")
+@requires(Perm.PUBLIC)
+def index() -> Response:
+    actor = current_actor()
+    if actor is None:
+        return redirect(url_for("auth.login"))
+    if actor.is_attendee:
+        return redirect(url_for("live.tablet"))
+    return redirect(url_for("meetings.list_page"))
+
+
+@bp.route("/meetings")
+@requires(Perm.STAFF)
+def list_page() -> str:
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meetings = service.list_meetings(db_session, actor=actor)
+    can_create = actor.role in (Role.ADMIN, Role.SECRETARY)
+    return render_template("meetings/list.html", meetings=meetings, can_create=can_create)
+
+
+def _chairs() -> list[Any]:
+    with database().unit_of_work(write=False) as db_session:
+        return auth.list_users(db_session, role=Role.CHAIR)
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@requires(Perm.CREATE_MEETING)
+def new_page() -> str | Response:
+    actor = actor_or_401()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            data = validate(MeetingCreate, form_data(ints=("chair_id",), datetimes=("starts_at",)))
+            with database().unit_of_work() as db_session:
+                meeting = service.create_meeting(db_session, actor=actor, data=data)
+            flash("Đã tạo cuộc họp.", "success")
+            return redirect(url_for("meetings.workspace", meeting_id=meeting.id))
+        except AppError as exc:
+            errors[exc.field or "_form"] = exc.message
+    html = render_template(
+        "meetings/new.html", values=request.form, errors=errors, chairs=_chairs()
+    )
+    return (html, 422) if errors else html  # type: ignore[return-value]
+
+
+def render_workspace(
+    meeting_id: int, *, errors: dict[str, str] | None = None, form: str = "", status: int = 200
+) -> tuple[str, int]:
+    """The meeting workspace; `form` names the form whose values and errors are shown again."""
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting = service.load_meeting(
+            db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+        )
+        context = {
+            "meeting": meeting,
+            "items": list_items(db_session, meeting_id),
+            "documents": list_documents(db_session, meeting_id),
+            "attendees": list_attendees(db_session, meeting_id),
+            "perms": meeting_perms(actor, meeting),
+            "chairs": auth.list_users(db_session, role=Role.CHAIR),
+        }
+    html = render_template(
+        "meetings/workspace.html",
+        errors=errors or {},
+        form=form,
+        values=request.form if form else {},
+        Perm=Perm,
+        **context,
+    )
+    return html, status
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@requires(Perm.STAFF)
+def workspace(meeting_id: int) -> tuple[str, int]:
+    return render_workspace(meeting_id)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def edit(meeting_id: int) -> Response | tuple[str, int]:
+    actor = actor_or_401()
+    try:
+        fields = form_data(ints=("chair_id",), datetimes=("starts_at",))
+        fields.setdefault("starts_at", None)
+        data = validate(MeetingUpdate, fields)
+        with database().unit_of_work() as db_session:
+            service.update_meeting(db_session, actor=actor, meeting_id=meeting_id, data=data)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        return render_workspace(
+            meeting_id, errors={exc.field or "_form": exc.message}, form="meeting", status=422
+        )
+    flash("Đã lưu thông tin cuộc họp.", "success")
+    return redirect(url_for("meetings.workspace", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/delete", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def delete(meeting_id: int) -> Response:
+    actor = actor_or_401()
+    with database().unit_of_work() as db_session:
+        hashes = service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id)
+    drop_unreferenced(database(), storage(), hashes)
+    flash("Đã xóa cuộc họp.", "success")
+    return redirect(url_for("meetings.list_page"))
+

@@ -1,0 +1,41 @@
+"""Meeting payloads: what the API and forms accept and what they return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ecabinet.text import OptionalText, RequiredText
+
+
+class MeetingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText = Field(max_length=300, description="Tên cuộc họp")
+    location: OptionalText = Field(default="", max_length=200)
+    starts_at: AwareDatetime | None = None
+    chair_id: int | None = Field(default=None, description="Chủ tọa (một tài khoản vai trò chair)")
+
+
+class MeetingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText | None = Field(default=None, max_length=300)
+    location: OptionalText | None = Field(default=None, max_length=200)
+    starts_at: AwareDatetime | None = None
+    chair_id: int | None = None
+
+
+class MeetingPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    location: str
+    starts_at: datetime | None
+    status: str
+    secretary_id: int | None
+    chair_id: int | None
+    current_item_id: int | None
+    version: int

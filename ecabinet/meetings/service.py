@@ -1,0 +1,111 @@
+"""Meetings: create, read, update, delete, and `touch`, the one writer of Meeting.version."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, or_, select, update
+
+from ecabinet.actor import Actor, Role
+from ecabinet.auth.models import User
+from ecabinet.auth.permissions import Perm, require_global, require_meeting
+from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+
+TOUCHED_KEY = "touched_meetings"
+
+
+def touch(session: Session, meeting_id: int) -> None:
+    """Bump the meeting's version and mark it for an after-commit push to its room."""
+    session.flush()
+    session.execute(
+        update(Meeting).where(col(Meeting.id) == meeting_id).values(version=Meeting.version + 1)
+    )
+    session.info.setdefault(TOUCHED_KEY, set()).add(meeting_id)
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is not None:
+        session.refresh(meeting, ["version"])
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
+    return meeting
+
+
+def load_meeting(session: Session, *, actor: Actor, meeting_id: int, perm: Perm) -> Meeting:
+    """The meeting, if `actor` holds `perm` on it; NotFound for outsiders."""
+    meeting = get_meeting(session, meeting_id)
+    require_meeting(actor, meeting, perm)
+    return meeting
+
+
+def require_editable(meeting: Meeting) -> None:
+    if meeting.status == MeetingStatus.ENDED:
+        raise Conflict("Cuộc họp đã kết thúc, không thể sửa.", code="meeting_ended")
+
+
+def list_meetings(session: Session, *, actor: Actor) -> list[Meeting]:
+    query = select(Meeting)
+    if actor.is_attendee:
+        query = query.where(Meeting.id == actor.meeting_id)
+    elif actor.role != Role.ADMIN:
+        query = query.where(
+            or_(col(Meeting.secretary_id) == actor.user_id, col(Meeting.chair_id) == actor.user_id)
+        )
+    return list(session.exec(query.order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())))
+
+
+def _check_chair(session: Session, chair_id: int | None) -> None:
+    if chair_id is None:
+        return
+    user = session.get(User, chair_id)
+    if user is None or not user.is_active or user.role not in (Role.CHAIR, Role.ADMIN):
+        raise Invalid("Chủ tọa phải là một tài khoản chủ tọa đang hoạt động.", field="chair_id")
+
+
+def create_meeting(session: Session, *, actor: Actor, data: MeetingCreate) -> Meeting:
+    """Create a draft meeting; its creator becomes its secretary."""
+    require_global(actor, Perm.CREATE_MEETING)
+    _check_chair(session, data.chair_id)
+    meeting = Meeting(
+        title=data.title,
+        location=data.location,
+        starts_at=data.starts_at,
+        chair_id=data.chair_id,
+        secretary_id=actor.user_id,
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def update_meeting(
+    session: Session, *, actor: Actor, meeting_id: int, data: MeetingUpdate
+) -> Meeting:
+    """Change title, place, time or chair; tablets see the new title at once."""
+    meeting = load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+    require_editable(meeting)
+    changes = data.model_dump(exclude_unset=True)
+    if "title" in changes and changes["title"] is None:
+        raise Invalid("Tên cuộc họp không được để trống.", field="title")
+    if "chair_id" in changes:
+        _check_chair(session, changes["chair_id"])
+    for name, value in changes.items():
+        setattr(meeting, name, value if name != "location" else (value or ""))
+    session.add(meeting)
+    touch(session, meeting_id)
+    return meeting
+
+
+def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> list[str]:
+    """Delete a meeting that is not live; returns the sha256 of its documents for cleanup."""
+    from ecabinet.documents.models import Document
+
+    meeting = load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+    if meeting.status == MeetingStatus.LIVE:
+        raise Conflict("Không thể xóa cuộc họp đang diễn ra.", code="meeting_live")
+    hashes = list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
+    session.delete(meeting)
+    session.flush()
+    return hashes

@@ -1,0 +1,10 @@
+"""Imports every feature's models so SQLModel.metadata is complete (Alembic, create_all)."""
+
+from ecabinet.agenda.models import AgendaItem
+from ecabinet.attendees.models import Attendee
+from ecabinet.auth.models import ApiToken, User
+from ecabinet.documents.models import Document
+from ecabinet.meetings.models import Meeting
+from ecabinet.pickup.models import AttendeeToken
+
+__all__ = ["AgendaItem", "ApiToken", "Attendee", "AttendeeToken", "Document", "Meeting", "User"]

@@ -1,0 +1,63 @@
+"""Issuing attendee links, and entering by link or QR code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+
+from ecabinet import limits
+from ecabinet.attendees.service import get_attendee
+from ecabinet.auth.permissions import Perm
+from ecabinet.errors import NotFound
+from ecabinet.pickup import service
+from ecabinet.pickup.http import issue_link, public_url
+from ecabinet.pickup.qr import qr_png
+from ecabinet.web import actor_or_401, database, requires
+
+bp = Blueprint("pickup", __name__)
+
+
+def _resolve_or_404(token: str) -> None:
+    with database().unit_of_work(write=False) as db_session:
+        actor = service.resolve_token(db_session, raw=token)
+    if actor is None:
+        # Count only failures, so guessing is throttled while valid links always open.
+        limits.hit("PICKUP_FAILURE_LIMIT", request.remote_addr or "?")
+        raise NotFound(
+            "Liên kết không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp.",
+            code="token_invalid",
+        )
+
+
+@bp.route("/attendees/<int:attendee_id>/link", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def issue(attendee_id: int) -> str:
+    actor = actor_or_401()
+    issued, link, qr_url = issue_link(actor, attendee_id)
+    with database().unit_of_work(write=False) as db_session:
+        attendee = get_attendee(db_session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    return render_template(
+        "pickup/link.html", attendee=attendee, link=link, qr_url=qr_url, expires_at=issued.expires_at
+    )
+
+
+@bp.route("/p/<token>")
+@requires(Perm.PUBLIC)
+def enter(token: str) -> Response:
+    """The link in the QR code: remember the token in a fresh session, then open the tablet."""
+    _resolve_or_404(token)
+    session.clear()
+    session.permanent = True
+    session["attendee_token"] = token
+    return redirect(url_for("live.tablet"))  # type: ignore[return-value]
+
+
+@bp.route("/p/<token>/qr.png")
+@requires(Perm.PUBLIC)
+def qr(token: str) -> Response:
+    """The QR image of a link. Whoever can fetch it already holds the link it encodes."""
+    _resolve_or_404(token)
+    png = qr_png(public_url(url_for("pickup.enter", token=token)))
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+

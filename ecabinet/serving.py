@@ -1,0 +1,59 @@
+"""Serving entry point helpers: the only place that knows eventlet and gevent.
+
+Monkey patching must happen before anything else imports socket or threading, so callers
+(`wsgi.py`, `ecabinet serve`) call `patch()` first and import the app afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# eventlet's default pool is 1,024 green threads and every websocket holds one for life:
+# the 1,025th tablet would wait forever. The listen backlog must absorb a reconnect storm.
+MAX_CONNECTIONS = 20_000
+LISTEN_BACKLOG = 2048
+
+
+def async_mode_from_env() -> str:
+    return os.environ.get("ECABINET_ASYNC_MODE", "eventlet")
+
+
+def patch(mode: str) -> None:
+    if mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def serve(app: Any, host: str, port: int) -> None:
+    """Serve the app (and its Socket.IO endpoint) until interrupted."""
+    mode = app.config["ASYNC_MODE"]
+    log.info("ecabinet serving on http://%s:%d (async mode %s)", host, port, mode)
+    if mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        sock = eventlet.listen((host, port), backlog=LISTEN_BACKLOG)
+        eventlet.wsgi.server(sock, app, max_size=MAX_CONNECTIONS, log_output=False)
+    elif mode == "gevent":
+        from gevent import pywsgi
+
+        try:
+            from geventwebsocket.handler import WebSocketHandler
+
+            handler: dict[str, Any] = {"handler_class": WebSocketHandler}
+        except ImportError:  # python-engineio falls back to simple-websocket
+            handler = {}
+        server = pywsgi.WSGIServer((host, port), app, backlog=LISTEN_BACKLOG, log=None, **handler)
+        server.serve_forever()
+    else:
+        socketio = app.extensions["socketio"]
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)

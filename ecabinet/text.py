@@ -1,0 +1,24 @@
+"""Text rules shared by every schema: Vietnamese is stored and compared in Unicode NFC."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _no_control_chars(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise ValueError("không được chứa ký tự điều khiển")
+    return value
+
+
+RequiredText = Annotated[
+    str, AfterValidator(nfc), AfterValidator(_no_control_chars), StringConstraints(min_length=1)
+]
+OptionalText = Annotated[str, AfterValidator(nfc), AfterValidator(_no_control_chars)]
