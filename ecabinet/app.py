@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,14 @@ def _web_folder(name: str) -> str:
 
 def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool = True) -> Flask:
     """Build a configured app. Tests pass `config`; production reads instance/ and the env."""
+    instance_path = (
+        (config or {}).get("INSTANCE_PATH")
+        or os.environ.get("ECABINET_INSTANCE_PATH")
+        or PROJECT_ROOT / "instance"
+    )
     app = Flask(
         "ecabinet",
-        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        instance_path=str(Path(instance_path).resolve()),
         instance_relative_config=True,
         static_folder=_web_folder("static"),
         template_folder=_web_folder("templates"),
@@ -38,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     load_config(app, overrides=config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     mimetypes.add_type("text/javascript", ".mjs")  # pdf.js modules on hosts with odd mime tables
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
 
     database = Database.from_url(app.config["DATABASE_URL"])
     if require_schema:

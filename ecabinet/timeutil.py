@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -32,3 +34,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Accepted with any offset, always held and returned in UTC.
+UtcInstant = Annotated[AwareDatetime, AfterValidator(_to_utc)]

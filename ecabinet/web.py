@@ -9,7 +9,18 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -26,6 +37,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 PERM_ATTR = "_ecabinet_perm"
 OPENAPI_ATTR = "_ecabinet_openapi"
+NO_CSRF_ATTR = "_ecabinet_no_csrf"
 
 csrf = CSRFProtect()
 
@@ -171,7 +183,12 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _handle_app_error(exc: AppError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    if exc.status == 401 and not wants_json() and request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    if exc.status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
 
 
 def _handle_http(exc: HTTPException) -> Response:
@@ -194,11 +211,21 @@ def _handle_unexpected(exc: Exception) -> Response:
     return error_response(500, "internal_error", "Lỗi hệ thống. Vui lòng thử lại sau.")
 
 
+def no_csrf(view: Callable[P, R]) -> Callable[P, R]:
+    """For endpoints that use no cookie (token sign-in): nothing for a forged request to ride."""
+    setattr(view, NO_CSRF_ATTR, True)
+    return view
+
+
 def _csrf_unless_bearer() -> None:
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
-        "Authorization", ""
-    ).startswith("Bearer "):
-        csrf.protect()
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, NO_CSRF_ATTR, False):
+        return
+    csrf.protect()
 
 
 def _security_headers(response: Response) -> Response:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ecabinet import limits
 from ecabinet.auth import service
 from ecabinet.auth.permissions import Perm
-from ecabinet.web import api_doc, database, parse_body, requires, to_json
+from ecabinet.web import api_doc, database, no_csrf, parse_body, requires, to_json
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
 
@@ -32,6 +32,7 @@ class TokenIssued(BaseModel):
 
 @bp.route("/tokens", methods=["POST"])
 @requires(Perm.PUBLIC)
+@no_csrf
 @api_doc(summary="Sign in and get a bearer token", body=TokenRequest, response=TokenIssued, status=201)
 def create_token() -> Response:
     data = parse_body(TokenRequest)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecabinet.text import OptionalText, RequiredText
+from ecabinet.timeutil import UtcInstant
 
 
 class MeetingCreate(BaseModel):
@@ -14,7 +15,7 @@ class MeetingCreate(BaseModel):
 
     title: RequiredText = Field(max_length=300, description="Tên cuộc họp")
     location: OptionalText = Field(default="", max_length=200)
-    starts_at: AwareDatetime | None = None
+    starts_at: UtcInstant | None = None
     chair_id: int | None = Field(default=None, description="Chủ tọa (một tài khoản vai trò chair)")
 
 
@@ -23,7 +24,7 @@ class MeetingUpdate(BaseModel):
 
     title: RequiredText | None = Field(default=None, max_length=300)
     location: OptionalText | None = Field(default=None, max_length=200)
-    starts_at: AwareDatetime | None = None
+    starts_at: UtcInstant | None = None
     chair_id: int | None = None
 
 

@@ -1,0 +1,127 @@
+"""Factory helpers: realistic Vietnamese data created through the services, never raw inserts."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ecabinet.actor import SYSTEM, Actor, Role
+from ecabinet.agenda import service as agenda
+from ecabinet.agenda.schemas import AgendaItemCreate
+from ecabinet.attendees import service as attendees
+from ecabinet.attendees.schemas import AttendeeCreate
+from ecabinet.auth import service as auth
+from ecabinet.db import Database
+from ecabinet.documents.pdf import text_pdf
+from ecabinet.documents.schemas import DocumentPublic
+from ecabinet.documents.storage import Storage
+from ecabinet.documents.upload import upload_document
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.schemas import MeetingCreate
+from ecabinet.pickup import service as pickup
+
+PASSWORD = "mat-khau-thu-nghiem"
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    username: str
+    role: Role
+    actor: Actor
+    password: str = PASSWORD
+
+
+@dataclass(frozen=True)
+class MeetingFixture:
+    id: int
+    item_ids: list[int]
+    secretary: Staff
+    chair: Staff
+
+
+def make_user(database: Database, role: Role, username: str | None = None) -> Staff:
+    username = username or f"{role.value}{next(_counter)}"
+    with database.unit_of_work() as session:
+        user = auth.create_user(
+            session, actor=SYSTEM, username=username, password=PASSWORD, role=role,
+            full_name=f"Cán bộ {username}",
+        )
+        assert user.id is not None
+        return Staff(user.id, user.username, role, auth.actor_for_user(user))
+
+
+def make_meeting(
+    database: Database,
+    *,
+    secretary: Staff | None = None,
+    chair: Staff | None = None,
+    items: int = 3,
+    title: str = "Họp Ban Thường vụ Đảng ủy",
+) -> MeetingFixture:
+    secretary = secretary or make_user(database, Role.SECRETARY)
+    chair = chair or make_user(database, Role.CHAIR)
+    with database.unit_of_work() as session:
+        meeting = meetings.create_meeting(
+            session,
+            actor=secretary.actor,
+            data=MeetingCreate(title=title, location="Phòng họp số 1", chair_id=chair.id),
+        )
+        assert meeting.id is not None
+        item_ids = []
+        for n in range(items):
+            item = agenda.add_item(
+                session,
+                actor=secretary.actor,
+                meeting_id=meeting.id,
+                data=AgendaItemCreate(title=f"Nội dung {n + 1}: báo cáo tình hình", presenter="Đồng chí Hùng"),
+            )
+            session.flush()
+            assert item.id is not None
+            item_ids.append(item.id)
+        return MeetingFixture(meeting.id, item_ids, secretary, chair)
+
+
+def make_attendee(
+    database: Database, meeting: MeetingFixture, *, name: str = "Nguyễn Văn An", phone: str = ""
+) -> int:
+    with database.unit_of_work() as session:
+        attendee = attendees.add_attendee(
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
+            data=AttendeeCreate(full_name=name, position="Ủy viên", unit="Đảng ủy xã", phone=phone),
+        )
+        assert attendee.id is not None
+        return attendee.id
+
+
+def make_token(database: Database, meeting: MeetingFixture, attendee_id: int | None = None) -> str:
+    attendee_id = attendee_id or make_attendee(database, meeting)
+    with database.unit_of_work() as session:
+        return pickup.issue_token(
+            session, actor=meeting.secretary.actor, attendee_id=attendee_id, ttl=timedelta(days=1)
+        ).raw
+
+
+def sample_pdf(title: str = "Báo cáo tổng kết năm 2026") -> bytes:
+    return text_pdf(title, ["Nội dung tài liệu họp: Đảng ủy, Hội đồng nhân dân, Ủy ban."])
+
+
+def make_document(
+    database: Database, storage: Storage, meeting: MeetingFixture, *, title: str = "Báo cáo"
+) -> DocumentPublic:
+    pdf = sample_pdf(title)
+    return upload_document(
+        database,
+        storage,
+        actor=meeting.secretary.actor,
+        meeting_id=meeting.id,
+        stream=io.BytesIO(pdf),
+        filename=f"{title}.pdf",
+        title=title,
+        max_bytes=10 * 1024 * 1024,
+    )

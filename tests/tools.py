@@ -1,0 +1,93 @@
+"""Test helpers that need no app: tool checks, free ports, the real-server process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def need(path_or_command: str, why: str) -> str:
+    """Return the tool's path; skip locally when it is missing, but fail under CI=true."""
+    found = path_or_command if Path(path_or_command).is_file() else shutil.which(path_or_command)
+    if not found:
+        message = f"{path_or_command} is missing ({why}); .ci/run installs it"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """`python -m ecabinet serve` in a subprocess, on a free port, with its own instance."""
+
+    def __init__(self, *, instance: Path, database_url: str, async_mode: str = "eventlet") -> None:
+        self.instance = instance
+        self.database_url = database_url
+        self.async_mode = async_mode
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = instance / "server.log"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            ECABINET_INSTANCE_PATH=str(self.instance),
+            ECABINET_DATABASE_URL=self.database_url,
+            ECABINET_STORAGE_DIR=str(self.instance / "storage"),
+            ECABINET_ASYNC_MODE=self.async_mode,
+            ECABINET_LOG_LEVEL="WARNING",
+            PYTHONWARNINGS="ignore::DeprecationWarning",
+        )
+        return env
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ecabinet", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
