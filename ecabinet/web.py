@@ -26,11 +26,12 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import Perm, check_route
+from ecabinet.auth.permissions import Perm, check_route, require_meeting
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
-from ecabinet.errors import AppError, Invalid
+from ecabinet.scopes import OWNERS
+from ecabinet.errors import AppError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -93,13 +94,31 @@ def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            check_route(current_actor(), perm)
+            actor = current_actor()
+            check_route(actor, perm)
+            if actor is not None and perm in MEETING_SCOPED:
+                _check_scope(actor, perm, kwargs)
             return view(*args, **kwargs)
 
         setattr(wrapper, PERM_ATTR, perm)
         return wrapper
 
     return decorate
+
+
+MEETING_SCOPED = frozenset({Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE})
+
+
+def _check_scope(actor: Actor, perm: Perm, kwargs: dict[str, Any]) -> None:
+    """Outsiders get 404 before any body is parsed; services check again (defence in depth)."""
+    for name, find_owner in OWNERS.items():
+        if name in kwargs:
+            with database().unit_of_work(write=False) as db_session:
+                meeting = find_owner(db_session, int(kwargs[name]))
+                if meeting is None:
+                    raise NotFound()
+                require_meeting(actor, meeting, perm)
+            return
 
 
 def actor_or_401() -> Actor:
@@ -225,6 +244,8 @@ def _csrf_unless_bearer() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, NO_CSRF_ATTR, False):
         return
+    if wants_json() and "uid" not in session and "attendee_token" not in session:
+        return  # no cookie credentials to ride on: the route's own gate answers 401
     csrf.protect()
 
 

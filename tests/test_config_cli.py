@@ -1,0 +1,132 @@
+"""Configuration layering and validation, the migrated-check, and the `ecabinet` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from ecabinet.config import ConfigError
+from ecabinet.db import Database, DatabaseNotMigrated
+from tests.conftest import TEST_DATABASE_URL, app_config
+from tests.tools import ROOT, need
+
+
+def test_bad_setting_is_named(db_url: str, tmp_path: Path) -> None:
+    from ecabinet.app import create_app
+
+    with pytest.raises(ConfigError, match="ECABINET_ASYNC_MODE='tornado'"):
+        create_app(app_config(db_url, tmp_path, ASYNC_MODE="tornado"))
+    with pytest.raises(ConfigError, match="ECABINET_MAX_UPLOAD_MB"):
+        create_app(app_config(db_url, tmp_path, MAX_UPLOAD_MB="lots"))
+    with pytest.raises(ConfigError, match="ECABINET_DATABASE_URL"):
+        create_app(app_config("mysql://x/y", tmp_path))
+    with pytest.raises(ConfigError, match="ECABINET_TIMEZONE"):
+        create_app(app_config(db_url, tmp_path, TIMEZONE="Mars/Olympus"))
+
+
+def test_layers_defaults_instance_file_env_overrides(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecabinet.app import create_app
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("MAX_UPLOAD_MB = 20\nATTENDEE_TOKEN_DAYS = 9\nAPI_TOKEN_HOURS = 3\n")
+    monkeypatch.setenv("ECABINET_ATTENDEE_TOKEN_DAYS", "14")
+    monkeypatch.setenv("ECABINET_API_TOKEN_HOURS", "5")
+    config = app_config(db_url, tmp_path, API_TOKEN_HOURS=6)
+    app = create_app(config)
+    assert app.config["MAX_UPLOAD_MB"] == 20  # instance file over defaults
+    assert app.config["ATTENDEE_TOKEN_DAYS"] == 14  # environment over instance file
+    assert app.config["API_TOKEN_HOURS"] == 6  # explicit overrides win
+    assert app.config["MAX_CONTENT_LENGTH"] > 20 * 1024 * 1024
+    app.extensions["ecabinet.db"].dispose()
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(db_url: str, tmp_path: Path) -> None:
+    from ecabinet.app import create_app
+
+    config = app_config(db_url, tmp_path)
+    del config["SECRET_KEY"]
+    first = create_app(config)
+    second = create_app(config)
+    key_file = tmp_path / "instance" / "secret_key"
+    assert (key_file.stat().st_mode & 0o777) == 0o600
+    assert first.secret_key == second.secret_key == key_file.read_text()
+    assert len(str(first.secret_key)) == 64
+    for app in (first, second):
+        app.extensions["ecabinet.db"].dispose()
+
+
+def test_unmigrated_database_is_refused_with_the_fix(tmp_path: Path) -> None:
+    from ecabinet.app import create_app
+
+    with pytest.raises(DatabaseNotMigrated, match="ecabinet db upgrade"):
+        create_app(app_config(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path))
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(database: Database) -> None:
+    if TEST_DATABASE_URL:
+        pytest.skip("SQLite pragmas; this run is on PostgreSQL")
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def ecabinet(*args: str, instance: Path, db: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ECABINET_INSTANCE_PATH=str(instance), ECABINET_DATABASE_URL=db,
+               PYTHONWARNINGS="ignore::DeprecationWarning")
+    return subprocess.run(
+        [sys.executable, "-m", "ecabinet", *args], cwd=ROOT, env=env, input=stdin,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["db", "upgrade"], ["create-user"], ["demo"]])
+def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = ecabinet(*command, "--help", instance=tmp_path, db=f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.returncode == 0, result.stderr
+    assert "Usage: ecabinet" in result.stdout
+
+
+def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
+    pdftotext = need("pdftotext", "checks the demo PDFs")
+    db = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'cli.db'}"
+    instance = tmp_path / "instance"
+    refused = ecabinet("create-user", "x", "--role", "chair", "--password-stdin", instance=instance, db=f"sqlite:///{tmp_path / 'new.db'}", stdin="p\n")
+    assert refused.returncode == 1 and "ecabinet db upgrade" in refused.stderr
+    assert ecabinet("db", "upgrade", instance=instance, db=db).returncode == 0
+    made = ecabinet("create-user", "ThuKy2", "--role", "secretary", "--full-name", "Đào Thị Thu", "--password-stdin",
+                    instance=instance, db=db, stdin="mat-khau-dai-du\n")
+    assert made.returncode == 0, made.stderr
+    assert "Created secretary 'thuky2'" in made.stdout
+    weak = ecabinet("create-user", "abc", "--role", "chair", "--password-stdin", instance=instance, db=db, stdin="ngan\n")
+    assert weak.returncode == 1 and "Mật khẩu cần ít nhất 8 ký tự." in weak.stderr
+    first = ecabinet("demo", "--base-url", "http://10.0.0.5:5000", instance=instance, db=db)
+    assert first.returncode == 0, first.stderr
+    assert "Demo created." in first.stdout
+    assert "http://10.0.0.5:5000/meetings/1/chair" in first.stdout
+    logins = json.loads((instance / "demo_logins.json").read_text())
+    assert set(logins) == {"quantri", "thuky", "chutoa"}
+    second = ecabinet("demo", instance=instance, db=db)
+    assert "Demo already present." in second.stdout
+    assert logins["thuky"] in second.stdout
+    database = Database.from_url(db)
+    from ecabinet.agenda.service import list_items
+    from ecabinet.attendees.service import list_attendees
+    from ecabinet.documents.service import list_documents
+
+    with database.unit_of_work(write=False) as session:
+        assert len(list_items(session, 1)) == 6
+        assert len(list_attendees(session, 1)) == 10
+        documents = list_documents(session, 1)
+    database.dispose()
+    assert len(documents) == 3
+    stored = instance / "storage" / documents[0].sha256[:2] / documents[0].sha256
+    text = subprocess.run([pdftotext, "-enc", "UTF-8", str(stored), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Trong quý III, Ban Chấp hành Đảng bộ tỉnh" in unicodedata.normalize("NFC", " ".join(text.split()))
