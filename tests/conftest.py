@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ecabinet.db import Database, make_engine, upgrade
 from ecabinet.documents.storage import Storage
 from tests.factories import PASSWORD, MeetingFixture, Staff, make_meeting
+from tests.tools import ServerProcess
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -166,3 +167,15 @@ def login(client: FlaskClient) -> Login:
 @pytest.fixture
 def meeting(app_db: Database) -> MeetingFixture:
     return make_meeting(app_db)
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real eventlet server in a subprocess, on a free port, sharing this test's database."""
+    instance = tmp_path / "server-instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text("system-test-secret-key-0123456789abcdef0123456789")
+    server = ServerProcess(instance=instance, database_url=db_url)
+    server.start()
+    yield server
+    server.stop()

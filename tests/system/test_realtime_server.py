@@ -1,0 +1,145 @@
+"""The real thing: eventlet server process, websocket clients, HTTP control, restart."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+import socketio
+
+from ecabinet.db import Database
+from ecabinet.documents.storage import Storage
+from tests.factories import PASSWORD, make_meeting, make_token
+from tests.tools import ServerProcess
+
+pytestmark = pytest.mark.system
+
+
+class Tablet:
+    """A python-socketio client that records every pushed state."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.states: list[dict[str, Any]] = []
+        self.arrived = threading.Event()
+        self.client.on("meeting:state", self._on_state)
+        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+
+    def _on_state(self, state: dict[str, Any]) -> None:
+        self.states.append(state)
+        self.arrived.set()
+
+    def join(self, meeting_id: int) -> dict[str, Any]:
+        ack: dict[str, Any] = self.client.call("meeting:join", {"meeting_id": meeting_id}, timeout=10)
+        return ack
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for state in self.states:
+                if predicate(state):
+                    return state
+            self.arrived.wait(0.05)
+            self.arrived.clear()
+        raise AssertionError(f"no matching push within {timeout}s; got {self.states}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def api_token(server: ServerProcess, username: str) -> dict[str, str]:
+    response = requests.post(
+        f"{server.url}/api/v1/auth/tokens", json={"username": username, "password": PASSWORD}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(database: Database, live_server: ServerProcess) -> None:
+    meeting = make_meeting(database, items=4)
+    tablet = Tablet(live_server.url, make_token(database, meeting))
+    try:
+        joined = tablet.join(meeting.id)
+        assert joined["ok"] is True
+        assert tablet.client.transport() == "websocket"
+        v0 = joined["state"]["version"]
+        chair = api_token(live_server, meeting.chair.username)
+        started = requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/start", headers=chair, timeout=10)
+        assert started.status_code == 200, started.text
+        tablet.wait_for(lambda s: s["current_item_id"] == meeting.item_ids[0])
+        nxt = requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/next", headers=chair, timeout=10)
+        assert nxt.status_code == 200
+        pushed = tablet.wait_for(lambda s: s["current_item_id"] == meeting.item_ids[1])
+        assert pushed["version"] > v0 + 1
+        assert pushed["version"] == nxt.json()["version"]
+        assert pushed["status"] == "live"
+        late = Tablet(live_server.url, make_token(database, meeting))
+        try:
+            state = late.join(meeting.id)["state"]
+            assert state["current_item_id"] == meeting.item_ids[1]
+            assert state["version"] == pushed["version"]
+            assert [item["id"] for item in state["items"]] == meeting.item_ids
+        finally:
+            late.close()
+    finally:
+        tablet.close()
+
+
+def test_refused_without_a_valid_token(live_server: ServerProcess) -> None:
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live_server.url, auth={"token": "doan-bua"}, transports=["websocket"], wait_timeout=5)
+
+
+def test_cross_site_websocket_is_refused(live_server: ServerProcess, database: Database) -> None:
+    meeting = make_meeting(database)
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            live_server.url,
+            auth={"token": make_token(database, meeting)},
+            headers={"Origin": "http://evil.example"},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+
+
+def test_live_state_survives_a_restart(database: Database, live_server: ServerProcess) -> None:
+    meeting = make_meeting(database, items=3)
+    chair = api_token(live_server, meeting.chair.username)
+    for action in ("start", "next", "next"):
+        assert requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/{action}", headers=chair, timeout=10).ok
+    before = requests.get(f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10).json()
+    live_server.stop()
+    live_server.start()
+    after = requests.get(f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10).json()
+    assert after == before
+    assert after["current_item_id"] == meeting.item_ids[2]
+
+
+def test_document_upload_through_the_real_server(database: Database, live_server: ServerProcess) -> None:
+    from tests.factories import sample_pdf
+
+    meeting = make_meeting(database)
+    tablet = Tablet(live_server.url, make_token(database, meeting))
+    try:
+        v0 = tablet.join(meeting.id)["state"]["version"]
+        secretary = api_token(live_server, meeting.secretary.username)
+        response = requests.post(
+            f"{live_server.url}/api/v1/meetings/{meeting.id}/documents",
+            files={"file": ("Tờ trình.pdf", sample_pdf(), "application/pdf")},
+            data={"title": "Tờ trình số 12"},
+            headers=secretary,
+            timeout=20,
+        )
+        assert response.status_code == 201, response.text
+        pushed = tablet.wait_for(lambda s: len(s["documents"]) == 1)
+        assert pushed["version"] == v0 + 1
+        assert pushed["documents"][0]["title"] == "Tờ trình số 12"
+        stored = Storage(live_server.instance / "storage").path_for(response.json()["sha256"])
+        assert stored.is_file()
+    finally:
+        tablet.close()
