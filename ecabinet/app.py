@@ -12,11 +12,10 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
-from ecabinet import agenda, attendees, auth, documents, live, meetings, ops, pickup, web
+from ecabinet import agenda, attendees, auth, documents, limits, live, meetings, ops, pickup, web
 from ecabinet.config import load_config
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
-from ecabinet import limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

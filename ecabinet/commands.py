@@ -30,8 +30,12 @@ def cli() -> None:
 
 
 @cli.command(help="Serve the web app and Socket.IO on HOST:PORT.")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
+@click.option(
+    "--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000"
+)
 @click.option(
     "--async-mode",
     type=click.Choice(["eventlet", "gevent", "threading"]),
@@ -75,7 +79,11 @@ def create_user(username: str, role: str, full_name: str, password_stdin: bool) 
     try:
         with app.extensions["ecabinet.db"].unit_of_work() as session:
             user = service.create_user(
-                session, actor=SYSTEM, username=username, password=password, role=role,
+                session,
+                actor=SYSTEM,
+                username=username,
+                password=password,
+                role=role,
                 full_name=full_name,
             )
             click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
@@ -86,14 +94,16 @@ def create_user(username: str, role: str, full_name: str, password_stdin: bool) 
 @cli.command(help="Seed a realistic Vietnamese demo meeting once, then print URLs and logins.")
 @click.option(
     "--base-url",
-    default=lambda: f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}",
+    default=lambda: (
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+    ),
     show_default="http://127.0.0.1:5000",
     help="Where the server will be reached; used in the printed links.",
 )
 def demo(base_url: str) -> None:
-    from ecabinet.demo import seed_demo
-
     from pathlib import Path
+
+    from ecabinet.demo import seed_demo
 
     app = _app(ASYNC_MODE="threading")
     info = seed_demo(

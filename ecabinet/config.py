@@ -78,7 +78,9 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError('ECABINET_ALLOWED_ORIGINS: must be a JSON list, e.g. ["https://a.vn"]')
     public_url = str(config["PUBLIC_URL"])
     if public_url and not public_url.startswith(("http://", "https://")):
-        raise ConfigError(f"ECABINET_PUBLIC_URL={public_url!r}: must start with http:// or https://")
+        raise ConfigError(
+            f"ECABINET_PUBLIC_URL={public_url!r}: must start with http:// or https://"
+        )
     try:
         ZoneInfo(str(config["TIMEZONE"]))
     except (ZoneInfoNotFoundError, ValueError):

@@ -39,8 +39,16 @@ USERS = [
 
 AGENDA = [
     ("Khai mạc hội nghị, giới thiệu đại biểu", "Đồng chí Chánh Văn phòng Tỉnh ủy", 10),
-    ("Báo cáo kết quả thực hiện nhiệm vụ quý III, phương hướng quý IV năm 2026", "Đồng chí Phó Bí thư Thường trực", 30),
-    ("Tờ trình về Đề án chuyển đổi số trong các cơ quan Đảng giai đoạn 2026–2030", "Đồng chí Trưởng Ban Tổ chức", 25),
+    (
+        "Báo cáo kết quả thực hiện nhiệm vụ quý III, phương hướng quý IV năm 2026",
+        "Đồng chí Phó Bí thư Thường trực",
+        30,
+    ),
+    (
+        "Tờ trình về Đề án chuyển đổi số trong các cơ quan Đảng giai đoạn 2026–2030",
+        "Đồng chí Trưởng Ban Tổ chức",
+        25,
+    ),
     ("Thảo luận, cho ý kiến vào các báo cáo và tờ trình", "Các đại biểu", 60),
     ("Biểu quyết thông qua Nghị quyết hội nghị", "Chủ tọa hội nghị", 15),
     ("Phát biểu bế mạc", "Đồng chí Bí thư Tỉnh ủy", 10),
@@ -51,8 +59,10 @@ DOCUMENTS = [
         1,
         "Báo cáo quý III năm 2026",
         [
-            "Trong quý III, Ban Chấp hành Đảng bộ tỉnh đã lãnh đạo, chỉ đạo hoàn thành cơ bản các chỉ tiêu đề ra.",
-            "Tăng trưởng kinh tế ước đạt 7,8%; thu ngân sách đạt 82% dự toán năm; 100% văn bản không mật được ký số.",
+            "Trong quý III, Ban Chấp hành Đảng bộ tỉnh đã lãnh đạo, chỉ đạo hoàn thành cơ bản "
+            "các chỉ tiêu đề ra.",
+            "Tăng trưởng kinh tế ước đạt 7,8%; thu ngân sách đạt 82% dự toán năm; 100% văn bản "
+            "không mật được ký số.",
             "Công tác xây dựng Đảng, kiểm tra, giám sát được thực hiện nghiêm túc, đúng kế hoạch.",
         ],
     ),
@@ -70,7 +80,8 @@ DOCUMENTS = [
         "Dự thảo Nghị quyết hội nghị",
         [
             "Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12 (mở rộng) quyết nghị:",
-            "1. Thông qua Báo cáo kết quả thực hiện nhiệm vụ quý III, phương hướng quý IV năm 2026.",
+            "1. Thông qua Báo cáo kết quả thực hiện nhiệm vụ quý III, "
+            "phương hướng quý IV năm 2026.",
             "2. Thông qua Đề án chuyển đổi số trong các cơ quan Đảng giai đoạn 2026–2030.",
         ],
     ),
@@ -134,7 +145,8 @@ def seed_demo(
         _write_logins(logins_path, logins)
         meeting_id = _create_meeting(database, storage, timezone)
     else:
-        assert existing is not None and existing.id is not None
+        assert existing is not None
+        assert existing.id is not None
         meeting_id = existing.id
         logins = json.loads(logins_path.read_text()) if logins_path.exists() else {}
     with database.unit_of_work() as session:
@@ -154,7 +166,11 @@ def _create_users(database: Database) -> dict[str, str]:
                 continue
             password = secrets.token_urlsafe(9)
             auth.create_user(
-                session, actor=SYSTEM, username=username, password=password, role=role,
+                session,
+                actor=SYSTEM,
+                username=username,
+                password=password,
+                role=role,
                 full_name=full_name,
             )
             logins[username] = password
@@ -177,7 +193,8 @@ def _create_meeting(database: Database, storage: Storage, timezone: str) -> int:
     with database.unit_of_work() as session:
         secretary = auth.find_user_by_username(session, "thuky")
         chair = auth.find_user_by_username(session, "chutoa")
-        assert secretary is not None and chair is not None
+        assert secretary is not None
+        assert chair is not None
         actor = auth.actor_for_user(secretary)
         meeting = meetings.create_meeting(
             session,

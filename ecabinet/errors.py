@@ -1,4 +1,4 @@
-"""Application errors with a stable code, an HTTP status and a Vietnamese message (no Flask here)."""
+"""Application errors: a stable code, an HTTP status and a Vietnamese message (no Flask)."""
 
 from __future__ import annotations
 

@@ -16,18 +16,26 @@ def _meeting(session: Session, meeting_id: int) -> Meeting | None:
     return session.get(Meeting, meeting_id)
 
 
-def _via(model: type[AgendaItem | Attendee | Document]) -> Callable[[Session, int], Meeting | None]:
-    def find(session: Session, object_id: int) -> Meeting | None:
-        row = session.get(model, object_id)
-        return session.get(Meeting, row.meeting_id) if row is not None else None
+def _owner(session: Session, row: AgendaItem | Attendee | Document | None) -> Meeting | None:
+    return session.get(Meeting, row.meeting_id) if row is not None else None
 
-    return find
+
+def _item(session: Session, item_id: int) -> Meeting | None:
+    return _owner(session, session.get(AgendaItem, item_id))
+
+
+def _document(session: Session, document_id: int) -> Meeting | None:
+    return _owner(session, session.get(Document, document_id))
+
+
+def _attendee(session: Session, attendee_id: int) -> Meeting | None:
+    return _owner(session, session.get(Attendee, attendee_id))
 
 
 # URL parameter name -> finder of the meeting that owns the object.
 OWNERS: dict[str, Callable[[Session, int], Meeting | None]] = {
     "meeting_id": _meeting,
-    "item_id": _via(AgendaItem),
-    "document_id": _via(Document),
-    "attendee_id": _via(Attendee),
+    "item_id": _item,
+    "document_id": _document,
+    "attendee_id": _attendee,
 }

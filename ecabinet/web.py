@@ -1,4 +1,4 @@
-"""HTTP glue shared by every blueprint: who is asking, permission gates, JSON and error rendering."""
+"""HTTP glue for every blueprint: who is asking, permission gates, JSON and error pages."""
 
 from __future__ import annotations
 
@@ -24,14 +24,15 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm, check_route, require_meeting
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
-from ecabinet.scopes import OWNERS
 from ecabinet.errors import AppError, Invalid, NotFound
+from ecabinet.scopes import OWNERS
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -146,8 +147,14 @@ def api_doc(
         setattr(
             view,
             OPENAPI_ATTR,
-            {"summary": summary, "body": body, "response": response, "many": many,
-             "status": status, "multipart": multipart},
+            {
+                "summary": summary,
+                "body": body,
+                "response": response,
+                "many": many,
+                "status": status,
+                "multipart": multipart,
+            },
         )
         return view
 
@@ -201,7 +208,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
-def _handle_app_error(exc: AppError) -> Response:
+def _handle_app_error(exc: AppError) -> BaseResponse:
     if exc.status == 401 and not wants_json() and request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     response = error_response(exc.status, exc.code, exc.message, exc.field)
@@ -254,7 +261,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-        f"img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://{host} wss://{host}; "
+        "img-src 'self' data: blob:; font-src 'self'; "
+        f"connect-src 'self' ws://{host} wss://{host}; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
         "frame-ancestors 'none'",
     )

@@ -47,7 +47,11 @@ def make_user(database: Database, role: Role, username: str | None = None) -> St
     username = username or f"{role.value}{next(_counter)}"
     with database.unit_of_work() as session:
         user = auth.create_user(
-            session, actor=SYSTEM, username=username, password=PASSWORD, role=role,
+            session,
+            actor=SYSTEM,
+            username=username,
+            password=PASSWORD,
+            role=role,
             full_name=f"Cán bộ {username}",
         )
         assert user.id is not None
@@ -77,7 +81,9 @@ def make_meeting(
                 session,
                 actor=secretary.actor,
                 meeting_id=meeting.id,
-                data=AgendaItemCreate(title=f"Nội dung {n + 1}: báo cáo tình hình", presenter="Đồng chí Hùng"),
+                data=AgendaItemCreate(
+                    title=f"Nội dung {n + 1}: báo cáo tình hình", presenter="Đồng chí Hùng"
+                ),
             )
             session.flush()
             assert item.id is not None

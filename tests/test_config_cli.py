@@ -30,12 +30,16 @@ def test_bad_setting_is_named(db_url: str, tmp_path: Path) -> None:
         create_app(app_config(db_url, tmp_path, TIMEZONE="Mars/Olympus"))
 
 
-def test_layers_defaults_instance_file_env_overrides(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_layers_defaults_instance_file_env_overrides(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ecabinet.app import create_app
 
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text("MAX_UPLOAD_MB = 20\nATTENDEE_TOKEN_DAYS = 9\nAPI_TOKEN_HOURS = 3\n")
+    (instance / "config.py").write_text(
+        "MAX_UPLOAD_MB = 20\nATTENDEE_TOKEN_DAYS = 9\nAPI_TOKEN_HOURS = 3\n"
+    )
     monkeypatch.setenv("ECABINET_ATTENDEE_TOKEN_DAYS", "14")
     monkeypatch.setenv("ECABINET_API_TOKEN_HOURS", "5")
     config = app_config(db_url, tmp_path, API_TOKEN_HOURS=6)
@@ -78,12 +82,24 @@ def test_sqlite_runs_in_wal_with_foreign_keys(database: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
 
 
-def ecabinet(*args: str, instance: Path, db: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, ECABINET_INSTANCE_PATH=str(instance), ECABINET_DATABASE_URL=db,
-               PYTHONWARNINGS="ignore::DeprecationWarning")
+def ecabinet(
+    *args: str, instance: Path, db: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        ECABINET_INSTANCE_PATH=str(instance),
+        ECABINET_DATABASE_URL=db,
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+    )
     return subprocess.run(
-        [sys.executable, "-m", "ecabinet", *args], cwd=ROOT, env=env, input=stdin,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "ecabinet", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -98,15 +114,45 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
     pdftotext = need("pdftotext", "checks the demo PDFs")
     db = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'cli.db'}"
     instance = tmp_path / "instance"
-    refused = ecabinet("create-user", "x", "--role", "chair", "--password-stdin", instance=instance, db=f"sqlite:///{tmp_path / 'new.db'}", stdin="p\n")
-    assert refused.returncode == 1 and "ecabinet db upgrade" in refused.stderr
+    refused = ecabinet(
+        "create-user",
+        "x",
+        "--role",
+        "chair",
+        "--password-stdin",
+        instance=instance,
+        db=f"sqlite:///{tmp_path / 'new.db'}",
+        stdin="p\n",
+    )
+    assert refused.returncode == 1
+    assert "ecabinet db upgrade" in refused.stderr
     assert ecabinet("db", "upgrade", instance=instance, db=db).returncode == 0
-    made = ecabinet("create-user", "ThuKy2", "--role", "secretary", "--full-name", "Đào Thị Thu", "--password-stdin",
-                    instance=instance, db=db, stdin="mat-khau-dai-du\n")
+    made = ecabinet(
+        "create-user",
+        "ThuKy2",
+        "--role",
+        "secretary",
+        "--full-name",
+        "Đào Thị Thu",
+        "--password-stdin",
+        instance=instance,
+        db=db,
+        stdin="mat-khau-dai-du\n",
+    )
     assert made.returncode == 0, made.stderr
     assert "Created secretary 'thuky2'" in made.stdout
-    weak = ecabinet("create-user", "abc", "--role", "chair", "--password-stdin", instance=instance, db=db, stdin="ngan\n")
-    assert weak.returncode == 1 and "Mật khẩu cần ít nhất 8 ký tự." in weak.stderr
+    weak = ecabinet(
+        "create-user",
+        "abc",
+        "--role",
+        "chair",
+        "--password-stdin",
+        instance=instance,
+        db=db,
+        stdin="ngan\n",
+    )
+    assert weak.returncode == 1
+    assert "Mật khẩu cần ít nhất 8 ký tự." in weak.stderr
     first = ecabinet("demo", "--base-url", "http://10.0.0.5:5000", instance=instance, db=db)
     assert first.returncode == 0, first.stderr
     assert "Demo created." in first.stdout
@@ -128,5 +174,9 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
     database.dispose()
     assert len(documents) == 3
     stored = instance / "storage" / documents[0].sha256[:2] / documents[0].sha256
-    text = subprocess.run([pdftotext, "-enc", "UTF-8", str(stored), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Trong quý III, Ban Chấp hành Đảng bộ tỉnh" in unicodedata.normalize("NFC", " ".join(text.split()))
+    text = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", str(stored), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Trong quý III, Ban Chấp hành Đảng bộ tỉnh" in unicodedata.normalize(
+        "NFC", " ".join(text.split())
+    )

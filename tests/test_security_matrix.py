@@ -45,7 +45,11 @@ def perm_of(app: Flask, endpoint: str) -> Perm | None:
 
 
 def test_every_route_declares_a_permission(app: Flask) -> None:
-    missing = [f"{method} {rule}" for rule, method, endpoint in routes(app) if perm_of(app, endpoint) is None]
+    missing = [
+        f"{method} {rule}"
+        for rule, method, endpoint in routes(app)
+        if perm_of(app, endpoint) is None
+    ]
     assert missing == [], f"routes without @requires: {missing}"
 
 
@@ -56,12 +60,16 @@ def test_every_socket_event_declares_a_permission() -> None:
         if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
     ]
     assert handlers, "the namespace has event handlers"
-    missing = [name for name in handlers if getattr(getattr(LiveNamespace, name), PERM_ATTR, None) is None]
+    missing = [
+        name for name in handlers if getattr(getattr(LiveNamespace, name), PERM_ATTR, None) is None
+    ]
     assert missing == []
 
 
 def test_public_routes_are_the_expected_few(app: Flask) -> None:
-    public = sorted({rule for rule, _m, endpoint in routes(app) if perm_of(app, endpoint) == Perm.PUBLIC})
+    public = sorted(
+        {rule for rule, _m, endpoint in routes(app) if perm_of(app, endpoint) == Perm.PUBLIC}
+    )
     assert public == [
         "/",
         "/api/v1/auth/tokens",
@@ -79,7 +87,11 @@ def _counts(database: Database, meeting_id: int) -> tuple[int, ...]:
         meeting = session.get(Meeting, meeting_id)
         assert meeting is not None
         counts = tuple(
-            int(session.exec(select(func.count()).select_from(model).where(model.meeting_id == meeting_id)).one())  # type: ignore[attr-defined]
+            int(
+                session.exec(
+                    select(func.count()).select_from(model).where(model.meeting_id == meeting_id)
+                ).one()
+            )
             for model in (AgendaItem, Document, Attendee)
         )
         return (meeting.version, *counts)
@@ -136,14 +148,18 @@ def test_attendees_of_other_meetings_get_nothing(
     outsider = make_meeting(app_db)
     client.get(f"/p/{make_token(app_db, outsider)}")
     before = _counts(app_db, target["meeting_id"])
-    csrf = re.search(r'csrf-token" content="([^"]+)"', client.get("/tablet").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    csrf = re.search(
+        r'csrf-token" content="([^"]+)"', client.get("/tablet").get_data(as_text=True)
+    ).group(1)
     for rule, method, _endpoint in _object_routes(app):
         url = PARAM.sub(lambda m: str(target[m.group(1)]), rule)
         assert _send(client, method, url, csrf) in (403, 404), f"attendee {method} {url}"
     assert _counts(app_db, target["meeting_id"]) == before
 
 
-def test_anonymous_reaches_only_public_routes(app: Flask, client: FlaskClient, target: dict[str, int]) -> None:
+def test_anonymous_reaches_only_public_routes(
+    app: Flask, client: FlaskClient, target: dict[str, int]
+) -> None:
     for rule, method, endpoint in routes(app):
         if perm_of(app, endpoint) == Perm.PUBLIC or "<token>" in rule:
             continue

@@ -6,7 +6,12 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from ecabinet.agenda import service
-from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemMove, AgendaItemPublic, AgendaItemUpdate
+from ecabinet.agenda.schemas import (
+    AgendaItemCreate,
+    AgendaItemMove,
+    AgendaItemPublic,
+    AgendaItemUpdate,
+)
 from ecabinet.auth.permissions import Perm
 from ecabinet.meetings.service import load_meeting
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
@@ -19,7 +24,9 @@ bp = Blueprint("agenda_api", __name__, url_prefix="/api/v1")
 @api_doc(summary="The agenda, in order", response=AgendaItemPublic, many=True)
 def list_items(meeting_id: int) -> Response:
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        load_meeting(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+        )
         items = service.list_items(db_session, meeting_id)
         return to_json([AgendaItemPublic.model_validate(i) for i in items])
 
@@ -49,7 +56,9 @@ def update_item(item_id: int) -> Response:
 
 @bp.route("/agenda/<int:item_id>/move", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
-@api_doc(summary="Move an agenda item to a position", body=AgendaItemMove, response=AgendaItemPublic)
+@api_doc(
+    summary="Move an agenda item to a position", body=AgendaItemMove, response=AgendaItemPublic
+)
 def move_item(item_id: int) -> Response:
     data = parse_body(AgendaItemMove)
     with database().unit_of_work() as db_session:

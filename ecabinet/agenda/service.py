@@ -104,9 +104,7 @@ def delete_item(session: Session, *, actor: Actor, item_id: int) -> None:
     """Delete an item; the item on screen during a live meeting cannot be deleted."""
     item, meeting = load_for_edit(session, actor, item_id)
     if meeting.status == MeetingStatus.LIVE and meeting.current_item_id == item.id:
-        raise Conflict(
-            "Không thể xóa nội dung đang được trình bày.", code="agenda_item_is_current"
-        )
+        raise Conflict("Không thể xóa nội dung đang được trình bày.", code="agenda_item_is_current")
     meeting_id = item.meeting_id
     session.delete(item)
     session.flush()

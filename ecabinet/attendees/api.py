@@ -16,10 +16,16 @@ bp = Blueprint("attendees_api", __name__, url_prefix="/api/v1")
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET"])
 @requires(Perm.EDIT_MEETING)
-@api_doc(summary="Attendees of a meeting (phones included: secretaries only)", response=AttendeePublic, many=True)
+@api_doc(
+    summary="Attendees of a meeting (phones included: secretaries only)",
+    response=AttendeePublic,
+    many=True,
+)
 def list_attendees(meeting_id: int) -> Response:
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+        load_meeting(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+        )
         attendees = service.list_attendees(db_session, meeting_id)
         return to_json([AttendeePublic.model_validate(a) for a in attendees])
 

@@ -25,4 +25,6 @@ class Attendee(SQLModel, table=True):
     unit: str = Field(default="", max_length=200)  # đơn vị
     phone: str = Field(default="", max_length=20)  # E.164, or empty
     role: str = Field(default=AttendeeRole.DELEGATE, max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )

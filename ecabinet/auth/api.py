@@ -33,7 +33,9 @@ class TokenIssued(BaseModel):
 @bp.route("/tokens", methods=["POST"])
 @requires(Perm.PUBLIC)
 @no_csrf
-@api_doc(summary="Sign in and get a bearer token", body=TokenRequest, response=TokenIssued, status=201)
+@api_doc(
+    summary="Sign in and get a bearer token", body=TokenRequest, response=TokenIssued, status=201
+)
 def create_token() -> Response:
     data = parse_body(TokenRequest)
     limits.hit("LOGIN_RATE_LIMIT", request.remote_addr or "?")
@@ -42,7 +44,9 @@ def create_token() -> Response:
         user = service.authenticate(db_session, username=data.username, password=data.password)
         raw, token = service.issue_api_token(db_session, user=user, ttl=ttl)
         assert user.id is not None
-        result = TokenIssued(token=raw, expires_at=token.expires_at, user_id=user.id, role=user.role)
+        result = TokenIssued(
+            token=raw, expires_at=token.expires_at, user_id=user.id, role=user.role
+        )
     return to_json(result, 201)
 
 

@@ -40,7 +40,11 @@ def create_user(
     """Create a staff account (admins only; the CLI acts as the system admin)."""
     require_global(actor, Perm.MANAGE_USERS)
     username = nfc(username).lower()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("_", "").isalnum()
+    ):
         raise Invalid("Tên đăng nhập chỉ gồm chữ, số, dấu chấm, gạch dưới.", field="username")
     try:
         role = Role(role)
@@ -118,7 +122,9 @@ def issue_api_token(
     assert user.id is not None
     now = now or utcnow()
     raw = "ecb_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_hash=hash_token(raw), created_at=now, expires_at=now + ttl)
+    token = ApiToken(
+        user_id=user.id, token_hash=hash_token(raw), created_at=now, expires_at=now + ttl
+    )
     session.add(token)
     session.flush()
     return raw, token

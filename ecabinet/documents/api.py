@@ -20,7 +20,9 @@ bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 @api_doc(summary="Documents of a meeting", response=DocumentPublic, many=True)
 def list_documents(meeting_id: int) -> Response:
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        load_meeting(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+        )
         documents = service.list_documents(db_session, meeting_id)
         return to_json([DocumentPublic.model_validate(d) for d in documents])
 

@@ -25,5 +25,9 @@ class Document(SQLModel, table=True):
     page_count: int = 0
     # "normal" only for now; secret tiers ("mat", "toi_mat") arrive with the confidentiality issue.
     confidentiality: str = Field(default="normal", max_length=16)
-    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
+    uploaded_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )

@@ -65,11 +65,12 @@ def register_fonts() -> None:
 
 def text_pdf(title: str, paragraphs: list[str], *, author: str = "") -> bytes:
     """A simple A4 document: a bold title and paragraphs, all text NFC and escaped."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-    from xml.sax.saxutils import escape
 
     register_fonts()
     title = unicodedata.normalize("NFC", title)

@@ -24,7 +24,10 @@ def upload_page(meeting_id: int) -> Response | tuple[str, int]:
         if exc.status == 404:
             raise
         return render_workspace(
-            meeting_id, errors={exc.field or "file": exc.message}, form="document", status=exc.status
+            meeting_id,
+            errors={exc.field or "file": exc.message},
+            form="document",
+            status=exc.status,
         )
     flash(f"Đã tải lên “{document.title}” ({document.page_count} trang).", "success")
     return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="documents"))

@@ -7,7 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from ecabinet.errors import Invalid, TooLarge
 
@@ -38,7 +38,7 @@ class Storage:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def receive(self, stream: BinaryIO, *, max_bytes: int) -> ReceivedBlob:
+    def receive(self, stream: IO[bytes], *, max_bytes: int) -> ReceivedBlob:
         """Copy `stream` to a temp file while hashing it; nothing is left behind on error."""
         temp_path = self.tmp / f"upload-{secrets.token_hex(8)}"
         digest = hashlib.sha256()
@@ -50,7 +50,8 @@ class Storage:
                     size += len(chunk)
                     if size > max_bytes:
                         raise TooLarge(
-                            f"Tệp vượt quá {max_bytes // (1024 * 1024)} MB.", code="upload_too_large"
+                            f"Tệp vượt quá {max_bytes // (1024 * 1024)} MB.",
+                            code="upload_too_large",
                         )
                     if len(head) < 1024:
                         head += chunk[: 1024 - len(head)]

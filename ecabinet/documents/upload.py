@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import BinaryIO
+from typing import IO
 
 from ecabinet.actor import Actor
 from ecabinet.db import Database
@@ -21,7 +21,7 @@ def upload_document(
     *,
     actor: Actor,
     meeting_id: int,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     title: str = "",
     agenda_item_id: int | None = None,
@@ -57,7 +57,9 @@ def upload_document(
     return result
 
 
-def delete_document(database: Database, storage: Storage, *, actor: Actor, document_id: int) -> None:
+def delete_document(
+    database: Database, storage: Storage, *, actor: Actor, document_id: int
+) -> None:
     """Delete a document and, once no row points at it, its blob."""
     with database.unit_of_work() as session:
         sha256 = service.delete_document(session, actor=actor, document_id=document_id)

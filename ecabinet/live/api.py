@@ -21,7 +21,9 @@ bp = Blueprint("live_api", __name__, url_prefix="/api/v1/meetings/<int:meeting_i
 @api_doc(summary="The live state snapshot, as pushed in `meeting:state` (see docs/realtime.md)")
 def state(meeting_id: int) -> Response:
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        load_meeting(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+        )
         current = snapshot(db_session, meeting_id)
     if current is None:
         raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")

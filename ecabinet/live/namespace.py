@@ -19,7 +19,7 @@ from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm, check_route
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
-from ecabinet.errors import AppError, Invalid, NotFound, Unauthorized
+from ecabinet.errors import AppError, Invalid, NotFound
 from ecabinet.live.control import Action, run_control
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
@@ -69,7 +69,7 @@ def parse(schema: type[M], data: Any) -> M:
         raise Invalid(f"Trường '{field}' không hợp lệ.", field=field) from None
 
 
-class LiveNamespace(Namespace):
+class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
     """One namespace; rooms are "meeting:<id>"."""
 
     def __init__(self, namespace: str, database: Database, config: Mapping[str, Any]) -> None:
@@ -107,7 +107,9 @@ class LiveNamespace(Namespace):
             token = auth["token"]
             return Credentials("api" if token.startswith("ecb_") else "attendee", token=token)
         if "uid" in session and "sv" in session:
-            return Credentials("staff", user_id=int(session["uid"]), session_version=int(session["sv"]))
+            return Credentials(
+                "staff", user_id=int(session["uid"]), session_version=int(session["sv"])
+            )
         if "attendee_token" in session:
             return Credentials("attendee", token=str(session["attendee_token"]))
         return None

@@ -13,7 +13,9 @@ from ecabinet.meetings.models import Meeting, MeetingStatus
 
 
 def _load(session: Session, actor: Actor, meeting_id: int) -> Meeting:
-    return meetings.load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.CONTROL_LIVE)
+    return meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.CONTROL_LIVE
+    )
 
 
 def _require_live(meeting: Meeting) -> None:
@@ -61,7 +63,9 @@ def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) ->
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
     if item_id not in {item.id for item in list_items(session, meeting_id)}:
-        raise Invalid("Nội dung không thuộc cuộc họp này.", code="agenda_item_not_found", field="item_id")
+        raise Invalid(
+            "Nội dung không thuộc cuộc họp này.", code="agenda_item_not_found", field="item_id"
+        )
     return _set_current(session, meeting, item_id)
 
 

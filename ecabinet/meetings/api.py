@@ -6,8 +6,8 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from ecabinet.auth.permissions import Perm
-from ecabinet.meetings import service
 from ecabinet.documents.upload import drop_unreferenced
+from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, storage, to_json
 

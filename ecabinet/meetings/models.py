@@ -24,10 +24,14 @@ class Meeting(SQLModel, table=True):
     location: str = Field(default="", max_length=200)
     starts_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     status: str = Field(default=MeetingStatus.DRAFT, max_length=16)
-    secretary_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    secretary_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
     chair_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     # Owned by live.service; no foreign key so agenda rows and the meeting row don't cycle.
     current_item_id: int | None = None
     # Owned by meetings.service.touch: bumped once per committed change clients must see.
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )

@@ -17,7 +17,15 @@ from ecabinet.documents.upload import drop_unreferenced
 from ecabinet.errors import AppError
 from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
-from ecabinet.web import actor_or_401, current_actor, database, form_data, requires, storage, validate
+from ecabinet.web import (
+    actor_or_401,
+    current_actor,
+    database,
+    form_data,
+    requires,
+    storage,
+    validate,
+)
 
 bp = Blueprint("meetings", __name__)
 
@@ -131,4 +139,3 @@ def delete(meeting_id: int) -> Response:
     drop_unreferenced(database(), storage(), hashes)
     flash("Đã xóa cuộc họp.", "success")
     return redirect(url_for("meetings.list_page"))
-

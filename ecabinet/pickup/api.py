@@ -32,6 +32,9 @@ class AttendeeLink(BaseModel):
 def issue_attendee_link(attendee_id: int) -> Response:
     issued, link, qr_url = issue_link(actor_or_401(), attendee_id)
     result = AttendeeLink(
-        attendee_id=attendee_id, url=link, qr_png_url=public_url(qr_url), expires_at=issued.expires_at
+        attendee_id=attendee_id,
+        url=link,
+        qr_png_url=public_url(qr_url),
+        expires_at=issued.expires_at,
     )
     return to_json(result, 201)

@@ -15,6 +15,8 @@ class AttendeeToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)
     token_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
     expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

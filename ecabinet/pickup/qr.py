@@ -6,6 +6,7 @@ import io
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.pil import PilImage
 
 
 def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
@@ -13,7 +14,7 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
     code.add_data(data)
     code.make(fit=True)
-    image = code.make_image(fill_color="black", back_color="white")
+    image = code.make_image(image_factory=PilImage, fill_color="black", back_color="white")
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue()

@@ -34,9 +34,15 @@ def issue(attendee_id: int) -> str:
     actor = actor_or_401()
     issued, link, qr_url = issue_link(actor, attendee_id)
     with database().unit_of_work(write=False) as db_session:
-        attendee = get_attendee(db_session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+        attendee = get_attendee(
+            db_session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING
+        )
     return render_template(
-        "pickup/link.html", attendee=attendee, link=link, qr_url=qr_url, expires_at=issued.expires_at
+        "pickup/link.html",
+        attendee=attendee,
+        link=link,
+        qr_url=qr_url,
+        expires_at=issued.expires_at,
     )
 
 
@@ -60,4 +66,3 @@ def qr(token: str) -> Response:
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response
-

@@ -48,7 +48,10 @@ def issue_token(
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(
         AttendeeToken(
-            attendee_id=attendee_id, token_hash=hash_token(raw), created_at=now, expires_at=now + ttl
+            attendee_id=attendee_id,
+            token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     session.flush()

@@ -11,7 +11,7 @@ import pytest
 
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
-from tests.factories import PASSWORD, make_meeting, make_token, sample_pdf
+from tests.factories import PASSWORD, make_meeting, make_token
 from tests.tools import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -114,8 +114,11 @@ def test_room_screen_follows_the_chair(
         timeout=10,
     ).raise_for_status()
     screen.wait_for_function(
-        "() => document.querySelector('#current-position').textContent === 'Nội dung 1/2'", timeout=2_000
+        "() => document.querySelector('#current-position').textContent === 'Nội dung 1/2'",
+        timeout=2_000,
     )
-    size = screen.eval_on_selector("#current-title", "e => parseFloat(getComputedStyle(e).fontSize)")
+    size = screen.eval_on_selector(
+        "#current-title", "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
     assert size >= 100  # readable from 10 m on a 1080p screen
     assert problems == []

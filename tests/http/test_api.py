@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 from openapi_spec_validator import validate as validate_openapi
 from sqlmodel import func, select
 
@@ -15,13 +16,20 @@ from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
 from tests.conftest import Login
-from tests.factories import PASSWORD, MeetingFixture, make_meeting, make_token, make_user, sample_pdf
+from tests.factories import (
+    PASSWORD,
+    MeetingFixture,
+    make_meeting,
+    make_token,
+    make_user,
+    sample_pdf,
+)
 
 
 def bearer(client: FlaskClient, username: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/tokens", json={"username": username, "password": PASSWORD})
     assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
+    return {"Authorization": f"Bearer {response.json['token']}"}
 
 
 def test_secretary_builds_a_meeting_over_the_api(client: FlaskClient, app_db: Database) -> None:
@@ -30,67 +38,99 @@ def test_secretary_builds_a_meeting_over_the_api(client: FlaskClient, app_db: Da
     auth = bearer(client, secretary.username)
     created = client.post(
         "/api/v1/meetings",
-        json={"title": "Họp giao ban tháng 11", "location": "Phòng 2", "chair_id": chair.id,
-              "starts_at": "2026-11-30T08:00:00+07:00"},
+        json={
+            "title": "Họp giao ban tháng 11",
+            "location": "Phòng 2",
+            "chair_id": chair.id,
+            "starts_at": "2026-11-30T08:00:00+07:00",
+        },
         headers=auth,
     )
     assert created.status_code == 201, created.json
-    meeting_id = created.json["id"]  # type: ignore[index]
-    assert created.json["starts_at"] == "2026-11-30T01:00:00Z"  # type: ignore[index]
+    meeting_id = created.json["id"]
+    assert created.json["starts_at"] == "2026-11-30T01:00:00Z"
     for title in ("Khai mạc", "Báo cáo", "Bế mạc"):
-        assert client.post(f"/api/v1/meetings/{meeting_id}/agenda", json={"title": title}, headers=auth).status_code == 201
+        assert (
+            client.post(
+                f"/api/v1/meetings/{meeting_id}/agenda", json={"title": title}, headers=auth
+            ).status_code
+            == 201
+        )
     items = client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=auth).json
-    assert [i["title"] for i in items] == ["Khai mạc", "Báo cáo", "Bế mạc"]  # type: ignore[union-attr,index]
-    moved = client.post(f"/api/v1/agenda/{items[2]['id']}/move", json={"position": 0}, headers=auth)  # type: ignore[index]
-    assert moved.json["position"] == 0  # type: ignore[index]
-    patched = client.patch(f"/api/v1/agenda/{items[0]['id']}", json={"presenter": "Đồng chí Minh"}, headers=auth)  # type: ignore[index]
-    assert patched.json["presenter"] == "Đồng chí Minh"  # type: ignore[index]
-    assert client.delete(f"/api/v1/agenda/{items[1]['id']}", headers=auth).status_code == 204  # type: ignore[index]
-    titles = [i["title"] for i in client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=auth).json]  # type: ignore[union-attr]
+    assert [i["title"] for i in items] == ["Khai mạc", "Báo cáo", "Bế mạc"]
+    moved = client.post(f"/api/v1/agenda/{items[2]['id']}/move", json={"position": 0}, headers=auth)
+    assert moved.json["position"] == 0
+    patched = client.patch(
+        f"/api/v1/agenda/{items[0]['id']}", json={"presenter": "Đồng chí Minh"}, headers=auth
+    )
+    assert patched.json["presenter"] == "Đồng chí Minh"
+    assert client.delete(f"/api/v1/agenda/{items[1]['id']}", headers=auth).status_code == 204
+    titles = [
+        i["title"] for i in client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=auth).json
+    ]
     assert titles == ["Bế mạc", "Khai mạc"]
     attendee = client.post(
         f"/api/v1/meetings/{meeting_id}/attendees",
-        json={"full_name": "Nguyễn Văn An", "position": "Ủy viên", "unit": "Xã Tân Lập", "phone": "0987 654 321"},
+        json={
+            "full_name": "Nguyễn Văn An",
+            "position": "Ủy viên",
+            "unit": "Xã Tân Lập",
+            "phone": "0987 654 321",
+        },
         headers=auth,
     )
     assert attendee.status_code == 201
-    assert attendee.json["phone"] == "+84987654321"  # type: ignore[index]
-    link = client.post(f"/api/v1/attendees/{attendee.json['id']}/link", headers=auth)  # type: ignore[index]
+    assert attendee.json["phone"] == "+84987654321"
+    link = client.post(f"/api/v1/attendees/{attendee.json['id']}/link", headers=auth)
     assert link.status_code == 201
-    assert link.json["url"].startswith("http://localhost/p/")  # type: ignore[index]
+    assert link.json["url"].startswith("http://localhost/p/")
 
 
-def test_bad_input_gets_json_errors_with_stable_codes(client: FlaskClient, app_db: Database, meeting: MeetingFixture) -> None:
+def test_bad_input_gets_json_errors_with_stable_codes(
+    client: FlaskClient, app_db: Database, meeting: MeetingFixture
+) -> None:
     auth = bearer(client, meeting.secretary.username)
     not_json = client.post("/api/v1/meetings", data="title=x", headers=auth)
     assert not_json.status_code == 422
-    assert not_json.json["error"]["code"] == "invalid_json"  # type: ignore[index]
+    assert not_json.json["error"]["code"] == "invalid_json"
     blank = client.post("/api/v1/meetings", json={"title": "  "}, headers=auth)
     assert blank.status_code == 422
-    assert blank.json["error"]["field"] == "title"  # type: ignore[index]
+    assert blank.json["error"]["field"] == "title"
     extra = client.post("/api/v1/meetings", json={"title": "Họp", "admin": True}, headers=auth)
     assert extra.status_code == 422
-    naive = client.post("/api/v1/meetings", json={"title": "Họp", "starts_at": "2026-11-30T08:00"}, headers=auth)
-    assert naive.json["error"]["field"] == "starts_at"  # type: ignore[index]
-    phone = client.post(f"/api/v1/meetings/{meeting.id}/attendees", json={"full_name": "A", "phone": "12"}, headers=auth)
-    assert (phone.status_code, phone.json["error"]["code"]) == (422, "phone_invalid")  # type: ignore[index]
+    naive = client.post(
+        "/api/v1/meetings", json={"title": "Họp", "starts_at": "2026-11-30T08:00"}, headers=auth
+    )
+    assert naive.json["error"]["field"] == "starts_at"
+    phone = client.post(
+        f"/api/v1/meetings/{meeting.id}/attendees",
+        json={"full_name": "A", "phone": "12"},
+        headers=auth,
+    )
+    assert (phone.status_code, phone.json["error"]["code"]) == (422, "phone_invalid")
     unknown = client.get("/api/v1/khong-co", headers=auth)
     assert unknown.status_code == 404
-    assert unknown.json["error"]["code"] == "not_found"  # type: ignore[index]
+    assert unknown.json["error"]["code"] == "not_found"
     wrong_method = client.put("/api/v1/meetings", headers=auth)
     assert wrong_method.status_code == 405
-    assert wrong_method.json["error"]["code"] == "method_not_allowed"  # type: ignore[index]
-    conflict = client.post(f"/api/v1/meetings/{meeting.id}/live/next", headers=bearer(client, meeting.chair.username))
-    assert (conflict.status_code, conflict.json["error"]["code"]) == (409, "meeting_not_live")  # type: ignore[index]
+    assert wrong_method.json["error"]["code"] == "method_not_allowed"
+    conflict = client.post(
+        f"/api/v1/meetings/{meeting.id}/live/next", headers=bearer(client, meeting.chair.username)
+    )
+    assert (conflict.status_code, conflict.json["error"]["code"]) == (409, "meeting_not_live")
 
 
-def test_session_json_writes_need_the_csrf_header(client: FlaskClient, login: Login, meeting: MeetingFixture) -> None:
+def test_session_json_writes_need_the_csrf_header(
+    client: FlaskClient, login: Login, meeting: MeetingFixture
+) -> None:
     token = login.as_staff(meeting.secretary)
     without = client.post(f"/api/v1/meetings/{meeting.id}/agenda", json={"title": "Mục mới"})
     assert without.status_code == 400
-    assert without.json["error"]["code"] == "csrf_failed"  # type: ignore[index]
+    assert without.json["error"]["code"] == "csrf_failed"
     with_header = client.post(
-        f"/api/v1/meetings/{meeting.id}/agenda", json={"title": "Mục mới"}, headers={"X-CSRFToken": token}
+        f"/api/v1/meetings/{meeting.id}/agenda",
+        json={"title": "Mục mới"},
+        headers={"X-CSRFToken": token},
     )
     assert with_header.status_code == 201
 
@@ -98,7 +138,7 @@ def test_session_json_writes_need_the_csrf_header(client: FlaskClient, login: Lo
 def test_anonymous_api_calls_are_401(client: FlaskClient, meeting: MeetingFixture) -> None:
     response = client.get(f"/api/v1/meetings/{meeting.id}")
     assert response.status_code == 401
-    assert response.json["error"]["code"] == "unauthorized"  # type: ignore[index]
+    assert response.json["error"]["code"] == "unauthorized"
     bad_token = client.get("/api/v1/meetings", headers={"Authorization": "Bearer ecb_nope"})
     assert bad_token.status_code == 401
 
@@ -123,7 +163,7 @@ def test_token_login_is_rate_limited(db_url: str, tmp_path: Path) -> None:
     assert codes == [401, 401, 401, 429, 429]
     limited = client.post("/api/v1/auth/tokens", json={"username": "x", "password": "y"})
     assert limited.headers["Retry-After"] == "60"
-    assert limited.json["error"]["code"] == "rate_limited"  # type: ignore[index]
+    assert limited.json["error"]["code"] == "rate_limited"
     app.extensions["ecabinet.db"].dispose()
 
 
@@ -142,7 +182,14 @@ def multipart(data: bytes, name: str, fields: dict[str, str]) -> tuple[bytes, st
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def upload(client: FlaskClient, meeting_id: int, auth: dict[str, str], data: bytes, name: str = "Báo cáo.pdf", **fields: str) -> object:
+def upload(
+    client: FlaskClient,
+    meeting_id: int,
+    auth: dict[str, str],
+    data: bytes,
+    name: str = "Báo cáo.pdf",
+    **fields: str,
+) -> TestResponse:
     body, content_type = multipart(data, name, fields)
     return client.post(
         f"/api/v1/meetings/{meeting_id}/documents",
@@ -165,14 +212,24 @@ def test_pdf_upload_records_hash_size_and_pages(
     client: FlaskClient, app_db: Database, app_storage: Storage, meeting: MeetingFixture
 ) -> None:
     pdf = sample_pdf()
-    response = upload(client, meeting.id, bearer(client, meeting.secretary.username), pdf,
-                      title="Báo cáo tổng kết", agenda_item_id=str(meeting.item_ids[1]))
-    assert response.status_code == 201, response.json  # type: ignore[attr-defined]
-    body = response.json  # type: ignore[attr-defined]
+    response = upload(
+        client,
+        meeting.id,
+        bearer(client, meeting.secretary.username),
+        pdf,
+        title="Báo cáo tổng kết",
+        agenda_item_id=str(meeting.item_ids[1]),
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
     import hashlib
 
     assert body["sha256"] == hashlib.sha256(pdf).hexdigest()
-    assert (body["size"], body["page_count"], body["agenda_item_id"]) == (len(pdf), 1, meeting.item_ids[1])
+    assert (body["size"], body["page_count"], body["agenda_item_id"]) == (
+        len(pdf),
+        1,
+        meeting.item_ids[1],
+    )
     assert body["filename"] == "Báo cáo.pdf"
     assert app_storage.path_for(body["sha256"]).read_bytes() == pdf
 
@@ -190,30 +247,34 @@ def test_failed_uploads_leave_no_row_and_no_file(
     ]
     for data, status, code in cases:
         response = upload(client, meeting.id, auth, data)
-        assert response.status_code == status, (code, response.json)  # type: ignore[attr-defined]
-        assert response.json["error"]["code"] == code  # type: ignore[attr-defined]
+        assert response.status_code == status, (code, response.json)
+        assert response.json["error"]["code"] == code
     other = make_meeting(app_db)
-    wrong_item = upload(client, meeting.id, auth, sample_pdf(), agenda_item_id=str(other.item_ids[0]))
-    assert wrong_item.status_code == 422  # type: ignore[attr-defined]
+    wrong_item = upload(
+        client, meeting.id, auth, sample_pdf(), agenda_item_id=str(other.item_ids[0])
+    )
+    assert wrong_item.status_code == 422
     missing = client.post(f"/api/v1/meetings/{meeting.id}/documents", data={}, headers=auth)
-    assert missing.json["error"]["code"] == "upload_missing"  # type: ignore[index]
+    assert missing.json["error"]["code"] == "upload_missing"
     assert count_documents(app_db) == 0
     assert blobs(app_storage) == []
 
 
-def test_request_over_the_size_cap_is_413_json(app: Flask, client: FlaskClient, meeting: MeetingFixture) -> None:
+def test_request_over_the_size_cap_is_413_json(
+    app: Flask, client: FlaskClient, meeting: MeetingFixture
+) -> None:
     auth = bearer(client, meeting.secretary.username)
     app.config["MAX_CONTENT_LENGTH"] = 1024
     response = upload(client, meeting.id, auth, b"%PDF-" + b"1" * 4096)
-    assert response.status_code == 413  # type: ignore[attr-defined]
-    assert response.json["error"]["code"] == "upload_too_large"  # type: ignore[attr-defined]
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "upload_too_large"
 
 
 def test_document_bytes_for_attendees_of_that_meeting_only(
     client: FlaskClient, app_db: Database, app_storage: Storage, meeting: MeetingFixture
 ) -> None:
     pdf = sample_pdf()
-    doc = upload(client, meeting.id, bearer(client, meeting.secretary.username), pdf).json  # type: ignore[attr-defined]
+    doc = upload(client, meeting.id, bearer(client, meeting.secretary.username), pdf).json
     token = make_token(app_db, meeting)
     assert client.get(f"/p/{token}").status_code == 302
     with client.get(f"/documents/{doc['id']}/file") as full:
@@ -225,14 +286,18 @@ def test_document_bytes_for_attendees_of_that_meeting_only(
     with client.get(f"/documents/{doc['id']}/file", headers={"Range": "bytes=0-99"}) as ranged:
         assert (ranged.status_code, len(ranged.data)) == (206, 100)
     other = make_meeting(app_db)
-    other_doc = upload(client, other.id, bearer(client, other.secretary.username), sample_pdf("Khác")).json  # type: ignore[attr-defined]
+    other_doc = upload(
+        client, other.id, bearer(client, other.secretary.username), sample_pdf("Khác")
+    ).json
     client.get(f"/p/{token}")
     assert client.get(f"/documents/{other_doc['id']}/file").status_code == 404
 
 
-def test_deleting_a_document_removes_its_blob(client: FlaskClient, app_storage: Storage, meeting: MeetingFixture) -> None:
+def test_deleting_a_document_removes_its_blob(
+    client: FlaskClient, app_storage: Storage, meeting: MeetingFixture
+) -> None:
     auth = bearer(client, meeting.secretary.username)
-    doc = upload(client, meeting.id, auth, sample_pdf()).json  # type: ignore[attr-defined]
+    doc = upload(client, meeting.id, auth, sample_pdf()).json
     assert client.delete(f"/api/v1/documents/{doc['id']}", headers=auth).status_code == 204
     assert blobs(app_storage) == []
 
@@ -241,14 +306,20 @@ def test_state_endpoint_matches_live_controls(client: FlaskClient, meeting: Meet
     auth = bearer(client, meeting.chair.username)
     before = client.get(f"/api/v1/meetings/{meeting.id}/state", headers=auth).json
     started = client.post(f"/api/v1/meetings/{meeting.id}/live/start", headers=auth).json
-    assert started["version"] == before["version"] + 1  # type: ignore[index]
-    jumped = client.post(f"/api/v1/meetings/{meeting.id}/live/jump", json={"item_id": meeting.item_ids[2]}, headers=auth)
-    assert jumped.json["current_item_id"] == meeting.item_ids[2]  # type: ignore[index]
+    assert started["version"] == before["version"] + 1
+    jumped = client.post(
+        f"/api/v1/meetings/{meeting.id}/live/jump",
+        json={"item_id": meeting.item_ids[2]},
+        headers=auth,
+    )
+    assert jumped.json["current_item_id"] == meeting.item_ids[2]
     state = client.get(f"/api/v1/meetings/{meeting.id}/state", headers=auth).json
-    assert (state["status"], state["current_item_id"]) == ("live", meeting.item_ids[2])  # type: ignore[index]
+    assert (state["status"], state["current_item_id"]) == ("live", meeting.item_ids[2])
 
 
-def test_openapi_document_is_valid_and_covers_every_api_route(app: Flask, client: FlaskClient) -> None:
+def test_openapi_document_is_valid_and_covers_every_api_route(
+    app: Flask, client: FlaskClient
+) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert isinstance(spec, dict)
     validate_openapi(spec)
@@ -258,7 +329,11 @@ def test_openapi_document_is_valid_and_covers_every_api_route(app: Flask, client
             continue
         path = rule.rule.replace("<int:", "{").replace(">", "}")
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
-            assert (path, method.lower()) in documented, f"{method} {rule.rule} is not in the OpenAPI document"
+            assert (path, method.lower()) in documented, (
+                f"{method} {rule.rule} is not in the OpenAPI document"
+            )
     create = spec["paths"]["/api/v1/meetings"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MeetingCreate"}
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MeetingCreate"
+    }
     assert "title" in spec["components"]["schemas"]["MeetingCreate"]["required"]

@@ -21,7 +21,9 @@ def test_login_page_and_bad_password(client: FlaskClient, login: Login, app_db: 
     page = client.get("/login")
     assert page.status_code == 200
     assert "Đăng nhập" in page.get_data(as_text=True)
-    bad = client.post("/login", data={"username": staff.username, "password": "sai", "csrf_token": login.csrf()})
+    bad = client.post(
+        "/login", data={"username": staff.username, "password": "sai", "csrf_token": login.csrf()}
+    )
     assert bad.status_code == 401
     html = bad.get_data(as_text=True)
     assert "Sai tên đăng nhập hoặc mật khẩu." in html
@@ -35,7 +37,9 @@ def test_login_without_csrf_token_is_refused(client: FlaskClient, app_db: Databa
     assert "Phiên làm việc đã hết hạn" in response.get_data(as_text=True)
 
 
-def test_login_redirects_only_to_local_paths(client: FlaskClient, login: Login, app_db: Database) -> None:
+def test_login_redirects_only_to_local_paths(
+    client: FlaskClient, login: Login, app_db: Database
+) -> None:
     staff = make_user(app_db, Role.SECRETARY)
     token = login.csrf()
     response = client.post(
@@ -45,25 +49,37 @@ def test_login_redirects_only_to_local_paths(client: FlaskClient, login: Login, 
     assert response.headers["Location"] == "/meetings"
 
 
-def test_pages_redirect_anonymous_users_to_login(client: FlaskClient, meeting: MeetingFixture) -> None:
+def test_pages_redirect_anonymous_users_to_login(
+    client: FlaskClient, meeting: MeetingFixture
+) -> None:
     response = client.get(f"/meetings/{meeting.id}")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/meetings/")
 
 
-def test_logout_ends_the_session(client: FlaskClient, login: Login, meeting: MeetingFixture) -> None:
+def test_logout_ends_the_session(
+    client: FlaskClient, login: Login, meeting: MeetingFixture
+) -> None:
     token = login.as_staff(meeting.secretary)
     assert client.get("/meetings").status_code == 200
     client.post("/logout", data={"csrf_token": token})
     assert client.get("/meetings").status_code == 302
 
 
-def test_new_meeting_form_shows_error_next_to_field_and_keeps_input(client: FlaskClient, login: Login, app_db: Database) -> None:
+def test_new_meeting_form_shows_error_next_to_field_and_keeps_input(
+    client: FlaskClient, login: Login, app_db: Database
+) -> None:
     staff = make_user(app_db, Role.SECRETARY)
     token = login.as_staff(staff)
     response = client.post(
         "/meetings/new",
-        data={"title": "   ", "location": "Hội trường tầng 3", "starts_at": "", "chair_id": "", "csrf_token": token},
+        data={
+            "title": "   ",
+            "location": "Hội trường tầng 3",
+            "starts_at": "",
+            "chair_id": "",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -77,8 +93,13 @@ def test_secretary_walks_the_workspace(client: FlaskClient, login: Login, app_db
     token = login.as_staff(staff)
     created = client.post(
         "/meetings/new",
-        data={"title": "Họp chi bộ tháng 12", "location": "Phòng 1", "starts_at": "2026-12-01T14:00",
-              "chair_id": str(chair.id), "csrf_token": token},
+        data={
+            "title": "Họp chi bộ tháng 12",
+            "location": "Phòng 1",
+            "starts_at": "2026-12-01T14:00",
+            "chair_id": str(chair.id),
+            "csrf_token": token,
+        },
     )
     assert created.status_code == 302
     workspace = created.headers["Location"]
@@ -88,24 +109,43 @@ def test_secretary_walks_the_workspace(client: FlaskClient, login: Login, app_db
     page = client.get(workspace).get_data(as_text=True)
     assert page.index("Khai mạc") < page.index("Kiểm điểm") < page.index("Bế mạc")
     assert "14:00 01/12/2026" in page  # typed in Vietnam time, shown in Vietnam time
-    item_ids = [int(i) for i in re.findall(r'/agenda/(\d+)/edit', page)]
+    item_ids = [int(i) for i in re.findall(r"/agenda/(\d+)/edit", page)]
     client.post(f"/agenda/{item_ids[2]}/move", data={"direction": "up", "csrf_token": token})
     page = client.get(workspace).get_data(as_text=True)
     assert page.index("Bế mạc") < page.index("Kiểm điểm")
     bad_attendee = client.post(
         f"/meetings/{meeting_id}/attendees",
-        data={"full_name": "Lê Thị Hoa", "phone": "12345", "position": "Bí thư", "unit": "", "role": "delegate", "csrf_token": token},
+        data={
+            "full_name": "Lê Thị Hoa",
+            "phone": "12345",
+            "position": "Bí thư",
+            "unit": "",
+            "role": "delegate",
+            "csrf_token": token,
+        },
     )
     assert bad_attendee.status_code == 422
     html = bad_attendee.get_data(as_text=True)
-    assert 'id="err-phone"' in html and 'value="Lê Thị Hoa"' in html
+    assert 'id="err-phone"' in html
+    assert 'value="Lê Thị Hoa"' in html
     client.post(
         f"/meetings/{meeting_id}/attendees",
-        data={"full_name": "Lê Thị Hoa", "phone": "0912000111", "position": "Bí thư", "unit": "", "role": "delegate", "csrf_token": token},
+        data={
+            "full_name": "Lê Thị Hoa",
+            "phone": "0912000111",
+            "position": "Bí thư",
+            "unit": "",
+            "role": "delegate",
+            "csrf_token": token,
+        },
     )
     bad_pdf = client.post(
         f"/meetings/{meeting_id}/documents",
-        data={"file": (io.BytesIO(b"not a pdf"), "x.pdf"), "title": "Tài liệu", "csrf_token": token},
+        data={
+            "file": (io.BytesIO(b"not a pdf"), "x.pdf"),
+            "title": "Tài liệu",
+            "csrf_token": token,
+        },
         content_type="multipart/form-data",
     )
     assert bad_pdf.status_code == 422
@@ -121,13 +161,17 @@ def test_unknown_page_is_a_vietnamese_404(client: FlaskClient) -> None:
     assert response.mimetype == "text/html"
 
 
-def test_issued_link_opens_the_tablet_and_its_qr_decodes(client: FlaskClient, login: Login, meeting: MeetingFixture, app_db: Database) -> None:
+def test_issued_link_opens_the_tablet_and_its_qr_decodes(
+    client: FlaskClient, login: Login, meeting: MeetingFixture, app_db: Database
+) -> None:
     zxingcpp = pytest.importorskip("zxingcpp")
     attendee_id = make_attendee(app_db, meeting, name="Phạm Văn Đồng")
     token = login.as_staff(meeting.secretary)
-    page = client.post(f"/attendees/{attendee_id}/link", data={"csrf_token": token}).get_data(as_text=True)
-    link = re.search(r'id="attendee-link">([^<]+)<', page).group(1)  # type: ignore[union-attr]
-    qr_url = re.search(r'<img class="qr" src="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    page = client.post(f"/attendees/{attendee_id}/link", data={"csrf_token": token}).get_data(
+        as_text=True
+    )
+    link = re.search(r'id="attendee-link">([^<]+)<', page).group(1)
+    qr_url = re.search(r'<img class="qr" src="([^"]+)"', page).group(1)
     png = client.get(qr_url)
     assert png.mimetype == "image/png"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
@@ -150,12 +194,16 @@ def test_tablet_needs_a_token(client: FlaskClient) -> None:
     assert client.get("/tablet").status_code == 302
 
 
-def test_staff_session_cannot_open_tablet_page(client: FlaskClient, login: Login, meeting: MeetingFixture) -> None:
+def test_staff_session_cannot_open_tablet_page(
+    client: FlaskClient, login: Login, meeting: MeetingFixture
+) -> None:
     login.as_staff(meeting.secretary)
     assert client.get("/tablet").status_code == 403
 
 
-def test_revoked_link_closes_the_tablet(client: FlaskClient, app_db: Database, meeting: MeetingFixture) -> None:
+def test_revoked_link_closes_the_tablet(
+    client: FlaskClient, app_db: Database, meeting: MeetingFixture
+) -> None:
     attendee_id = make_attendee(app_db, meeting)
     first = make_token(app_db, meeting, attendee_id)
     client.get(f"/p/{first}")
@@ -169,17 +217,19 @@ def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> Non
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp
     assert "script-src 'self' 'wasm-unsafe-eval';" in csp
-    assert "unsafe-inline" not in csp and "unsafe-eval'" not in csp.replace("wasm-unsafe-eval'", "")
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval'" not in csp.replace("wasm-unsafe-eval'", "")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     cookie = response.headers.get("Set-Cookie", "")  # the CSRF token lives in the session
     assert cookie.startswith("ecabinet_session=")
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
 
 
 def test_healthz(client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     ok = client.get("/healthz")
-    assert (ok.status_code, ok.json["status"]) == (200, "ok")  # type: ignore[index]
+    assert (ok.status_code, ok.json["status"]) == (200, "ok")
     from sqlalchemy.exc import OperationalError
 
     def down(*_args: object, **_kwargs: object) -> None:

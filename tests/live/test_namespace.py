@@ -30,7 +30,9 @@ def test_connection_without_credentials_is_refused(app: Flask) -> None:
     assert not sio(app, auth={"token": "khong-hop-le"}).is_connected()
 
 
-def test_attendee_joins_own_meeting_and_gets_full_state(app: Flask, app_db: Database, meeting: MeetingFixture) -> None:
+def test_attendee_joins_own_meeting_and_gets_full_state(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
     client = sio(app, auth={"token": make_token(app_db, meeting)})
     assert client.is_connected()
     ack = client.emit("meeting:join", {"meeting_id": meeting.id}, callback=True)
@@ -41,24 +43,33 @@ def test_attendee_joins_own_meeting_and_gets_full_state(app: Flask, app_db: Data
     assert state["version"] >= 1
 
 
-def test_attendee_cannot_join_another_meeting(app: Flask, app_db: Database, meeting: MeetingFixture) -> None:
+def test_attendee_cannot_join_another_meeting(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
     other = make_meeting(app_db)
     client = sio(app, auth={"token": make_token(app_db, meeting)})
     ack = client.emit("meeting:join", {"meeting_id": other.id}, callback=True)
-    assert ack == {"ok": False, "error": {"code": "meeting_not_found", "message": "Không tìm thấy cuộc họp."}}
+    assert ack == {
+        "ok": False,
+        "error": {"code": "meeting_not_found", "message": "Không tìm thấy cuộc họp."},
+    }
 
 
 def test_attendee_cannot_control(app: Flask, app_db: Database, meeting: MeetingFixture) -> None:
     client = sio(app, auth={"token": make_token(app_db, meeting)})
     ack = client.emit("live:start", {"meeting_id": meeting.id}, callback=True)
-    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "forbidden"
 
 
-def test_bad_payload_gets_an_error_ack(app: Flask, app_db: Database, meeting: MeetingFixture) -> None:
+def test_bad_payload_gets_an_error_ack(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
     client = sio(app, auth={"token": make_token(app_db, meeting)})
     for payload in (None, "1", {"meeting_id": "abc"}, {"meeting_id": 1, "x": 2}):
         ack = client.emit("meeting:join", payload, callback=True)
-        assert ack["ok"] is False and ack["error"]["code"] == "invalid"
+        assert ack["ok"] is False
+        assert ack["error"]["code"] == "invalid"
 
 
 def test_chair_session_controls_and_room_gets_higher_versions(
@@ -78,12 +89,16 @@ def test_chair_session_controls_and_room_gets_higher_versions(
     states = pushes(tablet)
     assert [s["current_item_id"] for s in states] == [meeting.item_ids[0], meeting.item_ids[1]]
     assert [s["version"] for s in states] == [joined["version"] + 1, joined["version"] + 2]
-    jumped = chair.emit("live:jump", {"meeting_id": meeting.id, "item_id": meeting.item_ids[2]}, callback=True)
+    jumped = chair.emit(
+        "live:jump", {"meeting_id": meeting.id, "item_id": meeting.item_ids[2]}, callback=True
+    )
     assert jumped["ok"] is True
     assert pushes(tablet)[-1]["current_item_id"] == meeting.item_ids[2]
 
 
-def test_other_meetings_chair_is_told_not_found(app: Flask, client: FlaskClient, login: Login, app_db: Database, meeting: MeetingFixture) -> None:
+def test_other_meetings_chair_is_told_not_found(
+    app: Flask, client: FlaskClient, login: Login, app_db: Database, meeting: MeetingFixture
+) -> None:
     other = make_meeting(app_db)
     login.as_staff(other.chair)
     chair = sio(app, flask_test_client=client)
@@ -125,10 +140,13 @@ def make_api_token(app: Flask, meeting: MeetingFixture) -> str:
         return raw
 
 
-def test_revoked_token_loses_access_at_the_next_event(app: Flask, app_db: Database, meeting: MeetingFixture) -> None:
+def test_revoked_token_loses_access_at_the_next_event(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    from sqlmodel import select
+
     from ecabinet.pickup import service as pickup
     from ecabinet.pickup.models import AttendeeToken
-    from sqlmodel import select
 
     token = make_token(app_db, meeting)
     tablet = sio(app, auth={"token": token})

@@ -39,7 +39,9 @@ print(round(time.monotonic() - start, 3))
 """
 
 
-@pytest.mark.skipif(not TEST_DATABASE_URL, reason="runs in the PostgreSQL pass (make test-postgres)")
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="runs in the PostgreSQL pass (make test-postgres)"
+)
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_two_pg_sleeps_overlap_under_green_threads(mode: str) -> None:
     result = subprocess.run(

@@ -33,7 +33,9 @@ class Tablet:
         self.arrived.set()
 
     def join(self, meeting_id: int) -> dict[str, Any]:
-        ack: dict[str, Any] = self.client.call("meeting:join", {"meeting_id": meeting_id}, timeout=10)
+        ack: dict[str, Any] = self.client.call(
+            "meeting:join", {"meeting_id": meeting_id}, timeout=10
+        )
         return ack
 
     def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
@@ -52,13 +54,17 @@ class Tablet:
 
 def api_token(server: ServerProcess, username: str) -> dict[str, str]:
     response = requests.post(
-        f"{server.url}/api/v1/auth/tokens", json={"username": username, "password": PASSWORD}, timeout=10
+        f"{server.url}/api/v1/auth/tokens",
+        json={"username": username, "password": PASSWORD},
+        timeout=10,
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(database: Database, live_server: ServerProcess) -> None:
+def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(
+    database: Database, live_server: ServerProcess
+) -> None:
     meeting = make_meeting(database, items=4)
     tablet = Tablet(live_server.url, make_token(database, meeting))
     try:
@@ -67,10 +73,14 @@ def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(database: D
         assert tablet.client.transport() == "websocket"
         v0 = joined["state"]["version"]
         chair = api_token(live_server, meeting.chair.username)
-        started = requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/start", headers=chair, timeout=10)
+        started = requests.post(
+            f"{live_server.url}/api/v1/meetings/{meeting.id}/live/start", headers=chair, timeout=10
+        )
         assert started.status_code == 200, started.text
         tablet.wait_for(lambda s: s["current_item_id"] == meeting.item_ids[0])
-        nxt = requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/next", headers=chair, timeout=10)
+        nxt = requests.post(
+            f"{live_server.url}/api/v1/meetings/{meeting.id}/live/next", headers=chair, timeout=10
+        )
         assert nxt.status_code == 200
         pushed = tablet.wait_for(lambda s: s["current_item_id"] == meeting.item_ids[1])
         assert pushed["version"] > v0 + 1
@@ -91,7 +101,9 @@ def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(database: D
 def test_refused_without_a_valid_token(live_server: ServerProcess) -> None:
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(live_server.url, auth={"token": "doan-bua"}, transports=["websocket"], wait_timeout=5)
+        client.connect(
+            live_server.url, auth={"token": "doan-bua"}, transports=["websocket"], wait_timeout=5
+        )
 
 
 def test_cross_site_websocket_is_refused(live_server: ServerProcess, database: Database) -> None:
@@ -111,16 +123,26 @@ def test_live_state_survives_a_restart(database: Database, live_server: ServerPr
     meeting = make_meeting(database, items=3)
     chair = api_token(live_server, meeting.chair.username)
     for action in ("start", "next", "next"):
-        assert requests.post(f"{live_server.url}/api/v1/meetings/{meeting.id}/live/{action}", headers=chair, timeout=10).ok
-    before = requests.get(f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10).json()
+        assert requests.post(
+            f"{live_server.url}/api/v1/meetings/{meeting.id}/live/{action}",
+            headers=chair,
+            timeout=10,
+        ).ok
+    before = requests.get(
+        f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10
+    ).json()
     live_server.stop()
     live_server.start()
-    after = requests.get(f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10).json()
+    after = requests.get(
+        f"{live_server.url}/api/v1/meetings/{meeting.id}/state", headers=chair, timeout=10
+    ).json()
     assert after == before
     assert after["current_item_id"] == meeting.item_ids[2]
 
 
-def test_document_upload_through_the_real_server(database: Database, live_server: ServerProcess) -> None:
+def test_document_upload_through_the_real_server(
+    database: Database, live_server: ServerProcess
+) -> None:
     from tests.factories import sample_pdf
 
     meeting = make_meeting(database)

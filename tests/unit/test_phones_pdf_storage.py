@@ -46,7 +46,9 @@ def test_text_pdf_round_trips_vietnamese_through_pdftotext(tmp_path: Path) -> No
     body = "Đồng chí Bí thư phát biểu bế mạc: ưu tiên chuyển đổi số, bảo đảm an toàn thông tin."
     path = tmp_path / "doc.pdf"
     path.write_bytes(text_pdf(title, [body, "<font color='red'>chữ thường</font>"]))
-    out = subprocess.run([pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    out = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+    )
     text = " ".join(unicodedata.normalize("NFC", out.stdout.decode()).split())  # unwrap lines
     assert title in text
     assert "bảo đảm an toàn thông tin" in text

@@ -11,6 +11,7 @@ from ecabinet.actor import SYSTEM, Actor, Role
 from ecabinet.agenda import service as agenda
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.auth import service as auth
+from ecabinet.auth.permissions import Perm
 from ecabinet.db import Database
 from ecabinet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ecabinet.live import service as live
@@ -73,17 +74,16 @@ def test_outsider_secretary_gets_not_found_for_someone_elses_meeting(database: D
 def test_chair_may_view_but_not_edit(database: Database) -> None:
     meeting = make_meeting(database)
     with database.unit_of_work() as session:
-        meetings.load_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id, perm=_view())
+        meetings.load_meeting(
+            session, actor=meeting.chair.actor, meeting_id=meeting.id, perm=Perm.VIEW_MEETING
+        )
         with pytest.raises(Forbidden):
             meetings.update_meeting(
-                session, actor=meeting.chair.actor, meeting_id=meeting.id, data=MeetingUpdate(title="X")
+                session,
+                actor=meeting.chair.actor,
+                meeting_id=meeting.id,
+                data=MeetingUpdate(title="X"),
             )
-
-
-def _view():  # type: ignore[no-untyped-def]
-    from ecabinet.auth.permissions import Perm
-
-    return Perm.VIEW_MEETING
 
 
 def test_list_meetings_shows_only_own_meetings(database: Database) -> None:
@@ -114,11 +114,15 @@ def test_move_item_keeps_positions_contiguous(database: Database) -> None:
     meeting = make_meeting(database, items=4)
     before = titles(database, meeting.id)
     with database.unit_of_work() as session:
-        agenda.move_item(session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=99)
+        agenda.move_item(
+            session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=99
+        )
     after = titles(database, meeting.id)
     assert after == [*before[1:], before[0]]
     with database.unit_of_work() as session:
-        agenda.move_item(session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=1)
+        agenda.move_item(
+            session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=1
+        )
     assert titles(database, meeting.id) == [before[1], before[0], before[2], before[3]]
 
 
@@ -134,7 +138,7 @@ def test_delete_item_renumbers_and_bumps_version(database: Database) -> None:
 
 
 def test_update_item_rejects_blank_title(database: Database) -> None:
-    meeting = make_meeting(database)
+    make_meeting(database)
     with pytest.raises(ValueError, match="title"):
         AgendaItemUpdate(title="   ")
 
@@ -144,7 +148,9 @@ def test_every_change_bumps_version_once(database: Database) -> None:
     v0 = version(database, meeting.id)
     with database.unit_of_work() as session:
         agenda.update_item(
-            session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0],
+            session,
+            actor=meeting.secretary.actor,
+            item_id=meeting.item_ids[0],
             data=AgendaItemUpdate(presenter="Đồng chí Lan"),
         )
     assert version(database, meeting.id) == v0 + 1
@@ -156,12 +162,23 @@ def test_live_walkthrough(database: Database) -> None:
     with database.unit_of_work() as session:
         started = live.start_meeting(session, actor=chair, meeting_id=meeting.id)
         assert (started.status, started.current_item_id) == ("live", meeting.item_ids[0])
-        assert live.step(session, actor=chair, meeting_id=meeting.id, delta=1).current_item_id == meeting.item_ids[1]
-        assert live.jump_to(session, actor=chair, meeting_id=meeting.id, item_id=meeting.item_ids[2]).current_item_id == meeting.item_ids[2]
+        assert (
+            live.step(session, actor=chair, meeting_id=meeting.id, delta=1).current_item_id
+            == meeting.item_ids[1]
+        )
+        assert (
+            live.jump_to(
+                session, actor=chair, meeting_id=meeting.id, item_id=meeting.item_ids[2]
+            ).current_item_id
+            == meeting.item_ids[2]
+        )
         with pytest.raises(Conflict) as at_end:
             live.step(session, actor=chair, meeting_id=meeting.id, delta=1)
         assert at_end.value.code == "at_last_item"
-        assert live.step(session, actor=chair, meeting_id=meeting.id, delta=-1).current_item_id == meeting.item_ids[1]
+        assert (
+            live.step(session, actor=chair, meeting_id=meeting.id, delta=-1).current_item_id
+            == meeting.item_ids[1]
+        )
         ended = live.end_meeting(session, actor=chair, meeting_id=meeting.id)
         assert (ended.status, ended.current_item_id) == ("ended", None)
         with pytest.raises(Conflict):
@@ -187,7 +204,9 @@ def test_jump_to_item_of_another_meeting_is_invalid(database: Database) -> None:
     with database.unit_of_work() as session:
         live.start_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
     with database.unit_of_work() as session, pytest.raises(Invalid):
-        live.jump_to(session, actor=meeting.chair.actor, meeting_id=meeting.id, item_id=other.item_ids[0])
+        live.jump_to(
+            session, actor=meeting.chair.actor, meeting_id=meeting.id, item_id=other.item_ids[0]
+        )
 
 
 def test_current_item_cannot_be_deleted_while_live(database: Database) -> None:
@@ -205,7 +224,9 @@ def test_ended_meeting_is_read_only(database: Database) -> None:
         live.end_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
     with database.unit_of_work() as session, pytest.raises(Conflict):
         agenda.add_item(
-            session, actor=meeting.secretary.actor, meeting_id=meeting.id,
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
             data=AgendaItemCreate(title="Muộn"),
         )
 
@@ -213,12 +234,17 @@ def test_ended_meeting_is_read_only(database: Database) -> None:
 def test_rolled_back_change_leaves_version_untouched(database: Database) -> None:
     meeting = make_meeting(database)
     v0 = version(database, meeting.id)
-    with pytest.raises(RuntimeError), database.unit_of_work() as session:
-        live.start_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
-        raise RuntimeError("crash before commit")
+
+    def start_then_crash() -> None:
+        with database.unit_of_work() as session:
+            live.start_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        start_then_crash()
     assert version(database, meeting.id) == v0
     with database.unit_of_work(write=False) as session:
-        assert session.get(Meeting, meeting.id).status == "draft"  # type: ignore[union-attr]
+        assert session.get(Meeting, meeting.id).status == "draft"
 
 
 def test_snapshot_carries_items_documents_and_version(database: Database) -> None:
@@ -247,13 +273,17 @@ def test_password_hash_is_argon2_and_login_works(database: Database) -> None:
 def test_duplicate_username_conflicts(database: Database) -> None:
     make_user(database, Role.CHAIR, username="chutoa")
     with database.unit_of_work() as session, pytest.raises(Conflict):
-        auth.create_user(session, actor=SYSTEM, username="chutoa", password=PASSWORD, role=Role.CHAIR)
+        auth.create_user(
+            session, actor=SYSTEM, username="chutoa", password=PASSWORD, role=Role.CHAIR
+        )
 
 
 def test_only_admins_create_users(database: Database) -> None:
     secretary = make_user(database, Role.SECRETARY)
     with database.unit_of_work() as session, pytest.raises(Forbidden):
-        auth.create_user(session, actor=secretary.actor, username="moi", password=PASSWORD, role=Role.CHAIR)
+        auth.create_user(
+            session, actor=secretary.actor, username="moi", password=PASSWORD, role=Role.CHAIR
+        )
 
 
 def test_password_change_ends_sessions_and_api_tokens(database: Database) -> None:
@@ -286,8 +316,11 @@ def test_attendee_token_is_random_hashed_revocable_and_expiring(database: Databa
     now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     with database.unit_of_work() as session:
         issued = pickup.issue_token(
-            session, actor=meeting.secretary.actor, attendee_id=attendee_id,
-            ttl=timedelta(days=1), now=now,
+            session,
+            actor=meeting.secretary.actor,
+            attendee_id=attendee_id,
+            ttl=timedelta(days=1),
+            now=now,
         )
     assert len(issued.raw) >= 22  # 128 bits, URL-safe
     with database.unit_of_work(write=False) as session:
@@ -298,7 +331,11 @@ def test_attendee_token_is_random_hashed_revocable_and_expiring(database: Databa
         assert pickup.resolve_token(session, raw=issued.raw, now=now + timedelta(days=1)) is None
     with database.unit_of_work() as session:
         second = pickup.issue_token(
-            session, actor=meeting.secretary.actor, attendee_id=attendee_id, ttl=timedelta(days=1), now=now
+            session,
+            actor=meeting.secretary.actor,
+            attendee_id=attendee_id,
+            ttl=timedelta(days=1),
+            now=now,
         )
     with database.unit_of_work(write=False) as session:
         assert pickup.resolve_token(session, raw=issued.raw, now=now) is None  # re-issue revokes
@@ -324,12 +361,16 @@ def test_attendee_phone_is_normalised_and_unique_per_meeting(database: Database)
     meeting = make_meeting(database)
     with database.unit_of_work() as session:
         first = attendees.add_attendee(
-            session, actor=meeting.secretary.actor, meeting_id=meeting.id,
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
             data=AttendeeCreate(full_name="Trần Thị Bình", phone="0912 345 678"),
         )
         assert first.phone == "+84912345678"
     with database.unit_of_work() as session, pytest.raises(Conflict):
         attendees.add_attendee(
-            session, actor=meeting.secretary.actor, meeting_id=meeting.id,
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
             data=AttendeeCreate(full_name="Người khác", phone="+84 912 345 678"),
         )

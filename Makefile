@@ -1,0 +1,57 @@
+# Two commands: `make run` (venv, install, migrate, demo, serve) and `make test` (lint + every test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format test-sqlite test-postgres bench vendor clean
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev,gevent]'
+	touch $@
+
+run: $(VENV)/.runtime
+	$(BIN)/ecabinet db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/ecabinet demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/ecabinet serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The whole suite on the embedded default (SQLite), then again on PostgreSQL when
+# TEST_DATABASE_URL is set (.ci/run sets it after starting a local cluster).
+test: lint test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (.ci/run runs it)"; fi
+
+test-sqlite: $(VENV)/.dev
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.dev
+	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL=postgresql://..." && exit 2)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/fanout.py
+
+vendor:
+	scripts/vendor-js.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
