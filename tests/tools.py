@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -26,6 +28,17 @@ def need(path_or_command: str, why: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def need_module(name: str, why: str) -> Any:
+    """Import a test-only module; skip locally when missing, fail under CI=true."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        message = f"Python module {name} is missing ({why}); `make test` installs it"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
 @requires(Perm.PUBLIC)
 def login() -> str | Response:
     values = {"username": request.form.get("username", "")}
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             limits.hit("LOGIN_RATE_LIMIT", request.remote_addr or "?")
@@ -44,13 +44,12 @@ def login() -> str | Response:
                 )
                 uid, version = user.id, user.session_version
         except AppError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
         else:
             session.clear()  # a fresh session: no fixation of a pre-login cookie
             session.permanent = True
             session["uid"], session["sv"] = uid, version
             return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
     return render_template("auth/login.html", values=values, error=error), status  # type: ignore[return-value]
 
 

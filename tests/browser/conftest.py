@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import need
+from tests.tools import need, need_module
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -28,7 +28,7 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def playwright() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_module("playwright.sync_api", "drives Chromium")
     with sync_api.sync_playwright() as p:
         yield p
 

@@ -13,6 +13,7 @@ from PIL import Image
 from ecabinet.actor import Role
 from ecabinet.db import Database
 from tests.conftest import Login
+from tests.tools import need_module
 from tests.factories import PASSWORD, MeetingFixture, make_attendee, make_token, make_user
 
 
@@ -164,7 +165,7 @@ def test_unknown_page_is_a_vietnamese_404(client: FlaskClient) -> None:
 def test_issued_link_opens_the_tablet_and_its_qr_decodes(
     client: FlaskClient, login: Login, meeting: MeetingFixture, app_db: Database
 ) -> None:
-    zxingcpp = pytest.importorskip("zxingcpp")
+    zxingcpp = need_module("zxingcpp", "decodes QR codes")
     attendee_id = make_attendee(app_db, meeting, name="Phạm Văn Đồng")
     token = login.as_staff(meeting.secretary)
     page = client.post(f"/attendees/{attendee_id}/link", data={"csrf_token": token}).get_data(
@@ -239,3 +240,16 @@ def test_healthz(client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatc
     failed = client.get("/healthz")
     assert failed.status_code == 503
     assert failed.json == {"status": "error", "database": "unavailable"}
+
+
+def test_login_form_is_rate_limited(app: Flask, client: FlaskClient, login: Login) -> None:
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    token = login.csrf()
+    codes = [
+        client.post("/login", data={"username": "a", "password": "b", "csrf_token": token}).status_code
+        for _ in range(2)
+    ]
+    assert codes == [401, 401]
+    page = client.post("/login", data={"username": "a", "password": "b", "csrf_token": token})
+    assert page.status_code == 429
+    assert "Bạn đã thử quá nhiều lần" in page.get_data(as_text=True)
