@@ -42,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     )
     load_config(app, overrides=config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines repeat every start
     mimetypes.add_type("text/javascript", ".mjs")  # pdf.js modules on hosts with odd mime tables
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
 

@@ -1,14 +1,19 @@
 """The live meeting: chair console, tablet and room screen, the Socket.IO namespace, pushes."""
 
-from flask import Flask
-from flask_socketio import SocketIO
+from __future__ import annotations
 
-from ecabinet.live.state import MeetingState
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, tests)
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from flask_socketio import SocketIO
+
     from ecabinet.live import api, publish, routes
     from ecabinet.live.namespace import LiveNamespace
+    from ecabinet.live.state import MeetingState
 
     socketio: SocketIO = app.extensions["socketio"]
     database = app.extensions["ecabinet.db"]

@@ -1,6 +1,11 @@
 """Attendee links and QR codes, and the tablet page they open."""
 
-from flask import Flask
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, tests)
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

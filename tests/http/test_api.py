@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from openapi_spec_validator import validate as validate_openapi
 from sqlmodel import func, select
+from werkzeug.test import TestResponse
 
 from ecabinet.actor import Role
 from ecabinet.db import Database

@@ -13,8 +13,8 @@ from PIL import Image
 from ecabinet.actor import Role
 from ecabinet.db import Database
 from tests.conftest import Login
-from tests.tools import need_module
 from tests.factories import PASSWORD, MeetingFixture, make_attendee, make_token, make_user
+from tests.tools import need_module
 
 
 def test_login_page_and_bad_password(client: FlaskClient, login: Login, app_db: Database) -> None:
@@ -244,12 +244,9 @@ def test_healthz(client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatc
 
 def test_login_form_is_rate_limited(app: Flask, client: FlaskClient, login: Login) -> None:
     app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
-    token = login.csrf()
-    codes = [
-        client.post("/login", data={"username": "a", "password": "b", "csrf_token": token}).status_code
-        for _ in range(2)
-    ]
+    wrong = {"username": "a", "password": "b", "csrf_token": login.csrf()}
+    codes = [client.post("/login", data=wrong).status_code for _ in range(2)]
     assert codes == [401, 401]
-    page = client.post("/login", data={"username": "a", "password": "b", "csrf_token": token})
+    page = client.post("/login", data=wrong)
     assert page.status_code == 429
     assert "Bạn đã thử quá nhiều lần" in page.get_data(as_text=True)
