@@ -30,6 +30,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "API_TOKEN_HOURS": 12,
         "LOGIN_RATE_LIMIT": "10 per minute",
         "PICKUP_FAILURE_LIMIT": "20 per minute",  # wrong tablet links per address
+        "LIVE_CONTROL_LIMIT": "10 per second",  # chair controls per connection / user
         "PUBLIC_URL": "",  # base for links in QR codes; empty = the address the request came to
         "ALLOWED_ORIGINS": [],  # extra Socket.IO origins (linked sites); same-origin always allowed
         "SESSION_COOKIE_SECURE": False,  # agency LANs often serve plain HTTP

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from ecabinet import limits
 from ecabinet.auth.permissions import Perm
 from ecabinet.errors import NotFound
 from ecabinet.live.control import Action, run_control
@@ -31,8 +32,10 @@ def state(meeting_id: int) -> Response:
 
 
 def _control(meeting_id: int, action: Action, item_id: int | None = None) -> Response:
+    actor = actor_or_401()
+    limits.hit("LIVE_CONTROL_LIMIT", "http", str(actor.user_id), str(meeting_id))
     result = run_control(
-        database(), actor=actor_or_401(), meeting_id=meeting_id, action=action, item_id=item_id
+        database(), actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
     )
     return to_json(result)
 

@@ -15,6 +15,7 @@ from flask import request, session
 from flask_socketio import Namespace, disconnect, join_room, leave_room
 from pydantic import BaseModel, ValidationError
 
+from ecabinet import limits
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm, check_route
 from ecabinet.credentials import Credentials, resolve
@@ -144,6 +145,8 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         return {"ok": True}
 
     def _control(self, actor: Actor, data: Any, action: Action) -> Ack:
+        # A stuck button or a script must not flood every tablet with pushes.
+        limits.hit("LIVE_CONTROL_LIMIT", "socket", request.sid)  # type: ignore[attr-defined]
         if action == "jump":
             jump = parse(SocketJump, data)
             meeting_id, item_id = jump.meeting_id, jump.item_id

@@ -157,3 +157,21 @@ def test_revoked_token_loses_access_at_the_next_event(
     ack = tablet.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)
     assert ack["error"]["code"] == "unauthorized"
     assert not tablet.is_connected()
+
+
+def test_control_flood_is_refused_and_does_not_advance(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    app.config["LIVE_CONTROL_LIMIT"] = "3 per second"
+    chair = sio(app, auth={"token": make_api_token(app, meeting)})
+    acks = [
+        chair.emit(
+            "live:start" if n == 0 else "live:next", {"meeting_id": meeting.id}, callback=True
+        )
+        for n in range(6)
+    ]
+    codes = [a["ok"] or a["error"]["code"] for a in acks]
+    assert codes[:3] == [True, True, True]
+    assert set(codes[3:]) == {"rate_limited"}
+    state = chair.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)["state"]
+    assert state["current_item_id"] == meeting.item_ids[2]  # only accepted commands moved it
