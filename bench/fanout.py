@@ -42,6 +42,7 @@ PASSWORD = "mat-khau-do-tai-fanout"  # noqa: S105  (a throwaway account in a thr
 PACKAGES = ("flask-socketio", "python-socketio", "python-engineio", "eventlet", "aiohttp")
 MAX_AGENDA_ITEMS = 500  # ecabinet.agenda.service.MAX_ITEMS
 ClientKind = Literal["raw", "socketio"]
+VERSION_RE = re.compile(r'42\["meeting:state",\{(?:"meeting_id":\d+,)?"version":(\d+)[,}]')
 
 
 # --------------------------------------------------------------------------- options
@@ -61,6 +62,7 @@ class Options:
     results_md: Path
     results_dir: Path
     keep_tmp: bool
+    gc_probe: bool
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -86,7 +88,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "walks next…next, then previous…previous, so any number of rounds fits",
     )
     parser.add_argument(
-        "--async-mode", choices=["eventlet", "gevent", "threading"], default="eventlet"
+        "--async-mode",
+        choices=["eventlet", "gevent", "threading"],
+        default="eventlet",
+        help="the server's ECABINET_ASYNC_MODE",
     )
     parser.add_argument(
         "--client",
@@ -102,10 +107,23 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--round-timeout", type=float, default=10.0, help="seconds to wait for all N pushes"
     )
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between rounds")
-    parser.add_argument("--results-md", type=Path, default=BENCH_DIR / "RESULTS.md")
-    parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument(
+        "--results-md",
+        type=Path,
+        default=BENCH_DIR / "RESULTS.md",
+        help="Markdown file the dated section is appended to",
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=BENCH_DIR / "results", help="one JSON file per run"
+    )
     parser.add_argument(
         "--keep-tmp", action="store_true", help="keep the server's instance dir (log, database)"
+    )
+    parser.add_argument(
+        "--gc-probe",
+        action="store_true",
+        help="start the server through bench/gcprobe.py, which logs every full garbage "
+        "collection, and report the server's gen-2 GC pauses during the measured rounds",
     )
     args = parser.parse_args(argv)
     try:
@@ -129,6 +147,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         results_md=args.results_md,
         results_dir=args.results_dir,
         keep_tmp=args.keep_tmp,
+        gc_probe=args.gc_probe,
     )
 
 
@@ -167,12 +186,20 @@ def seed_database(url: str, *, attendees: int, items: int) -> Seed:
     try:
         with database.unit_of_work() as session:
             secretary = auth.create_user(
-                session, actor=SYSTEM, username="bench_secretary", password=PASSWORD,
-                role=Role.SECRETARY, full_name="Thư ký đo tải",
+                session,
+                actor=SYSTEM,
+                username="bench_secretary",
+                password=PASSWORD,
+                role=Role.SECRETARY,
+                full_name="Thư ký đo tải",
             )
             chair = auth.create_user(
-                session, actor=SYSTEM, username="bench_chair", password=PASSWORD,
-                role=Role.CHAIR, full_name="Chủ tọa đo tải",
+                session,
+                actor=SYSTEM,
+                username="bench_chair",
+                password=PASSWORD,
+                role=Role.CHAIR,
+                full_name="Chủ tọa đo tải",
             )
             secretary_actor = auth.actor_for_user(secretary)
             meeting = meetings.create_meeting(
@@ -230,10 +257,13 @@ def free_port() -> int:
 class Server:
     """`python -m ecabinet serve` in a subprocess, logging to <instance>/server.log."""
 
-    def __init__(self, instance: Path, database_url: str, async_mode: str) -> None:
+    def __init__(
+        self, instance: Path, database_url: str, async_mode: str, *, gc_probe: bool = False
+    ) -> None:
         self.instance = instance
         self.database_url = database_url
         self.async_mode = async_mode
+        self.gc_probe = gc_probe
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = instance / "server.log"
@@ -249,11 +279,11 @@ class Server:
             "ECABINET_ASYNC_MODE": self.async_mode,
             "ECABINET_LOG_LEVEL": "WARNING",
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            # The chair's 10-per-second limit still runs; it must not refuse a short --pause.
+            "ECABINET_LIVE_CONTROL_LIMIT": "1000 per second",
         }
-        command = [
-            sys.executable, "-m", "ecabinet", "serve", "--host", "127.0.0.1",
-            "--port", str(self.port),
-        ]
+        entry = [str(BENCH_DIR / "gcprobe.py")] if self.gc_probe else ["-m", "ecabinet"]
+        command = [sys.executable, *entry, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
             self._popen = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -405,10 +435,18 @@ class RawClient:
                 await self.ws.send_str("3")
 
     def _on_event(self, packet: str, received: float) -> None:
-        event, payload = json.loads(packet[2:])[:2]
-        if event == "meeting:state":
+        # The load generator shares the cores with the server: find the version without
+        # decoding the whole agenda when the snapshot starts as it does today.
+        if found := VERSION_RE.match(packet, 0, 160):
+            version = int(found.group(1))
+        else:
+            event, payload = json.loads(packet[2:])[:2]
+            if event != "meeting:state":
+                return
+            version = int(payload["version"])
+        if not self.arrivals.payload_bytes:
             self.arrivals.payload_bytes = len(packet.encode())
-            self.arrivals.record(int(payload["version"]), received)
+        self.arrivals.record(version, received)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -507,6 +545,7 @@ async def close_all(clients: Sequence[Client], concurrency: int) -> None:
 
 @dataclass
 class Round:
+    at_s: float  # when the round started, seconds after all clients had joined
     action: str
     version: int
     received: int
@@ -515,6 +554,7 @@ class Round:
     first_ms: float | None
     median_ms: float | None
     last_ms: float | None
+    server_cpu_ms: float  # server utime+stime from the POST to the last push (10 ms ticks)
 
 
 class Chair:
@@ -555,15 +595,18 @@ class Chair:
 
 
 async def run_round(
-    chair: Chair, arrivals: Arrivals, timeout: float
+    chair: Chair, arrivals: Arrivals, server: Server, timeout: float, epoch: float
 ) -> tuple[Round, list[float]]:
     """One control; the round's summary and every client's latency in ms."""
     action = chair.next_action()
+    cpu_before = server.cpu_seconds()
     started = time.perf_counter()
     version, http_ms = await chair.post(action)
     times = await arrivals.wait_all(version, timeout)
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
     latencies = sorted((t - started) * 1000 for t in times)
     return Round(
+        at_s=started - epoch,
         action=action,
         version=version,
         received=len(latencies),
@@ -572,6 +615,7 @@ async def run_round(
         first_ms=latencies[0] if latencies else None,
         median_ms=statistics.median(latencies) if latencies else None,
         last_ms=latencies[-1] if len(latencies) >= arrivals.expected else None,
+        server_cpu_ms=cpu_ms,
     ), latencies
 
 
@@ -612,15 +656,31 @@ class SizeResult:
     rss_connected_mb: float
     kb_per_connection: float
     payload_bytes: int
+    server_gc_pauses: int | None  # full collections during the measured rounds (--gc-probe)
+    server_gc_total_ms: float | None
+    server_gc_max_ms: float | None
     server_log_errors: int
     server_log_sample: list[str]
     per_round: list[Round] = field(default_factory=list)
 
 
+GC_LINE = re.compile(r"^bench-gc gen=2 ms=([\d.]+) at=([\d.]+)$")
+BAD_LINE = re.compile(r"Traceback|ERROR|CRITICAL|Exception", re.IGNORECASE)
+
+
 def summarize_log(lines: Sequence[str]) -> tuple[int, list[str]]:
-    pattern = re.compile(r"Traceback|ERROR|CRITICAL|Exception|error", re.IGNORECASE)
-    bad = [line for line in lines if pattern.search(line)]
-    return len(bad), [line[:300] for line in lines if line.strip()][:20]
+    """How many lines look like errors, and the first of them."""
+    bad = [line[:300] for line in lines if BAD_LINE.search(line)]
+    return len(bad), bad[:20]
+
+
+def gc_pauses(lines: Sequence[str], start: float, end: float) -> list[float]:
+    """Full-GC pauses (ms) that --gc-probe logged between two wall-clock instants."""
+    pauses = []
+    for line in lines:
+        if (found := GC_LINE.match(line)) and start <= float(found.group(2)) <= end:
+            pauses.append(float(found.group(1)))
+    return pauses
 
 
 async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
@@ -629,7 +689,7 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
     seed = seed_database(database_url, attendees=n, items=opts.items)
     print(f"  seeded {n} delegates in {time.perf_counter() - started:.1f} s", flush=True)
 
-    server = Server(instance, database_url, opts.async_mode)
+    server = Server(instance, database_url, opts.async_mode, gc_probe=opts.gc_probe)
     me = psutil.Process()
     server.start()
     try:
@@ -647,11 +707,17 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
 
             arrivals = Arrivals()
             connected = await connect_all(
-                opts.client, sockets, arrivals, url=server.url, tokens=seed.tokens,
-                meeting_id=seed.meeting_id, concurrency=opts.handshakes,
+                opts.client,
+                sockets,
+                arrivals,
+                url=server.url,
+                tokens=seed.tokens,
+                meeting_id=seed.meeting_id,
+                concurrency=opts.handshakes,
                 timeout=opts.round_timeout,
             )
             arrivals.expected = len(connected.clients)
+            epoch = time.perf_counter()
             print(
                 f"  connected {len(connected.clients)}/{n} in {connected.seconds:.1f} s "
                 f"({len(connected.failures)} failed; join versions {sorted(connected.versions)})",
@@ -668,17 +734,21 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
             rss_connected = server.rss()
 
             for _ in range(opts.warmup):
-                await run_round(chair, arrivals, opts.round_timeout)
+                await run_round(chair, arrivals, server, opts.round_timeout, epoch)
                 await asyncio.sleep(opts.pause)
 
             rounds: list[Round] = []
             pooled: list[float] = []
             cpu_start, me_start = server.cpu_seconds(), _own_cpu(me)
+            wall_start = time.time()
             for _ in range(opts.rounds):
-                result, latencies = await run_round(chair, arrivals, opts.round_timeout)
+                result, latencies = await run_round(
+                    chair, arrivals, server, opts.round_timeout, epoch
+                )
                 rounds.append(result)
                 pooled.extend(latencies)
                 await asyncio.sleep(opts.pause)
+            wall_end = time.time()
             cpu_used = server.cpu_seconds() - cpu_start
             me_used = _own_cpu(me) - me_start
             gc.unfreeze()
@@ -686,7 +756,9 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
     finally:
         server.stop()
 
-    errors, sample = summarize_log(server.log_lines())
+    log_lines = server.log_lines()
+    errors, sample = summarize_log(log_lines)
+    pauses = gc_pauses(log_lines, wall_start, wall_end) if opts.gc_probe else None
     lasts = [r.last_ms for r in rounds if r.last_ms is not None]
     firsts = [r.first_ms for r in rounds if r.first_ms is not None]
     nan = float("nan")
@@ -712,6 +784,9 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
         rss_connected_mb=rss_connected / 2**20,
         kb_per_connection=(rss_connected - rss_idle) / 1024 / max(1, len(connected.clients)),
         payload_bytes=arrivals.payload_bytes,
+        server_gc_pauses=None if pauses is None else len(pauses),
+        server_gc_total_ms=None if pauses is None else sum(pauses),
+        server_gc_max_ms=None if pauses is None else max(pauses, default=0.0),
         server_log_errors=errors,
         server_log_sample=sample,
         per_round=rounds,
@@ -775,29 +850,42 @@ def table(results: Sequence[SizeResult]) -> str:
     return "\n".join([header, rule, *rows])
 
 
+def details(r: SizeResult) -> str:
+    """The figures that do not fit the table, as one line."""
+    text = (
+        f"connected {r.connected}/{r.n} in {r.connect_seconds:.1f} s "
+        f"({r.connect_failures} failed); {r.complete_rounds}/{r.rounds} rounds complete, "
+        f"{r.missed_pushes} pushes missed; last-client max {r.last_max_ms:.1f} ms; "
+        f"push {f'{r.payload_bytes} B' if r.payload_bytes else 'size not seen by this client'}; "
+        f"server CPU idle with N connected "
+        f"{r.server_idle_cpu_ms_per_s:.1f} ms/s; load generator CPU "
+        f"{r.loadgen_cpu_ms_per_broadcast:.1f} ms/bcast"
+    )
+    if r.server_gc_pauses is not None:
+        text += (
+            f"; server full GCs in the measured rounds: {r.server_gc_pauses}, "
+            f"total {r.server_gc_total_ms or 0:.0f} ms, longest {r.server_gc_max_ms or 0:.0f} ms"
+        )
+    return text + f"; server log error lines: {r.server_log_errors}"
+
+
 def markdown_section(
-    opts: Options, machine: dict[str, Any], results: Sequence[SizeResult], stamp: datetime,
+    opts: Options,
+    machine: dict[str, Any],
+    results: Sequence[SizeResult],
+    stamp: datetime,
     raw_path: Path,
 ) -> str:
     packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
-    notes = []
-    for r in results:
-        notes.append(
-            f"- N={r.n}: connected {r.connected}/{r.n} in {r.connect_seconds:.1f} s "
-            f"({r.connect_failures} failed); {r.complete_rounds}/{r.rounds} rounds complete, "
-            f"{r.missed_pushes} pushes missed; last-client max {r.last_max_ms:.1f} ms; "
-            f"push {r.payload_bytes} B; server idle CPU with N connected "
-            f"{r.server_idle_cpu_ms_per_s:.1f} ms/s; load generator CPU "
-            f"{r.loadgen_cpu_ms_per_broadcast:.1f} ms/bcast; server log error lines: "
-            f"{r.server_log_errors}"
-        )
+    notes = [f"- N={r.n}: {details(r)}" for r in results]
     try:
         raw = raw_path.relative_to(REPO_ROOT)
     except ValueError:
         raw = raw_path
     return "\n".join(
         [
-            f"## {stamp:%Y-%m-%d %H:%M} UTC — async mode {opts.async_mode}, {opts.client} client",
+            f"## {stamp:%Y-%m-%d %H:%M} UTC — async mode {opts.async_mode}, {opts.client} client"
+            + (", --gc-probe" if opts.gc_probe else ""),
             "",
             f"- Machine: {machine['cpu_model']}, {machine['cores']} cores **shared by the server "
             f"and the load generator**, {machine['memory_gib']} GiB RAM, Linux "
@@ -870,10 +958,10 @@ async def run(opts: Options) -> list[SizeResult]:
         results.append(result)
         print(
             f"  last-client p50 {result.last_p50_ms:.1f} ms, p99 {result.last_p99_ms:.1f} ms; "
-            f"missed {result.missed_pushes}; server log error lines {result.server_log_errors}",
+            f"{details(result)}",
             flush=True,
         )
-        for line in result.server_log_sample if result.server_log_errors else []:
+        for line in result.server_log_sample:
             print(f"    server: {line}")
     return results
 
