@@ -6,6 +6,7 @@ Monkey patching must happen before anything else imports socket or threading, so
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -33,9 +34,17 @@ def patch(mode: str) -> None:
         monkey.patch_all()
 
 
+def freeze_startup_heap() -> None:
+    """Move start-up objects out of the collector's reach: full collections walk less."""
+    if os.environ.get("ECABINET_GC_FREEZE", "1") != "0":
+        gc.collect()
+        gc.freeze()
+
+
 def serve(app: Any, host: str, port: int) -> None:
     """Serve the app (and its Socket.IO endpoint) until interrupted."""
     mode = app.config["ASYNC_MODE"]
+    freeze_startup_heap()
     log.info("ecabinet serving on http://%s:%d (async mode %s)", host, port, mode)
     if mode == "eventlet":
         import eventlet
