@@ -1,8 +1,8 @@
 """WSGI entry point, e.g. `gunicorn -k eventlet -w 1 wsgi:app`. Patches before any import."""
 
-from ecabinet.serving import async_mode_from_env, patch
+from ecabinet.serving import configured_async_mode, patch
 
-patch(async_mode_from_env())
+patch(configured_async_mode())
 
 from ecabinet import create_app  # noqa: E402  (must follow monkey patching)
 

@@ -9,9 +9,9 @@ from typing import Any
 def main() -> None:
     # `serve` must monkey-patch before Flask, SQLAlchemy or click touch socket/threading.
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        from ecabinet.serving import async_mode_from_env, patch
+        from ecabinet.serving import configured_async_mode, patch
 
-        patch(_option_value("--async-mode") or async_mode_from_env())
+        patch(_option_value("--async-mode") or configured_async_mode())
     from ecabinet.commands import cli
 
     cli(prog_name="ecabinet")

@@ -40,14 +40,13 @@ def cli() -> None:
     "--async-mode",
     type=click.Choice(["eventlet", "gevent", "threading"]),
     default=None,
-    help="Overrides ECABINET_ASYNC_MODE (default eventlet).",
+    help="Overrides ECABINET_ASYNC_MODE and instance/config.py (default eventlet).",
 )
 def serve(host: str, port: int, async_mode: str | None) -> None:
-    from ecabinet.serving import async_mode_from_env
     from ecabinet.serving import serve as run
 
-    mode = async_mode or async_mode_from_env()
-    app = _app(ASYNC_MODE=mode)
+    # The same precedence main() used when it monkey-patched: option, env, instance file.
+    app = _app(ASYNC_MODE=async_mode) if async_mode else _app()
     run(app, host, port)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import runpy
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -19,8 +21,24 @@ MAX_CONNECTIONS = 20_000
 LISTEN_BACKLOG = 2048
 
 
-def async_mode_from_env() -> str:
-    return os.environ.get("ECABINET_ASYNC_MODE", "eventlet")
+def configured_async_mode(instance_path: str | None = None) -> str:
+    """ASYNC_MODE from the environment, else instance/config.py, else eventlet.
+
+    Read before the app exists, because monkey patching must precede every other import.
+    """
+    if "ECABINET_ASYNC_MODE" in os.environ:
+        return os.environ["ECABINET_ASYNC_MODE"]
+    folder = Path(instance_path or os.environ.get("ECABINET_INSTANCE_PATH") or _default_instance())
+    config_file = folder / "config.py"
+    if config_file.is_file():
+        mode = runpy.run_path(str(config_file)).get("ASYNC_MODE")
+        if isinstance(mode, str):
+            return mode
+    return "eventlet"
+
+
+def _default_instance() -> Path:
+    return Path(__file__).resolve().parent.parent / "instance"
 
 
 def patch(mode: str) -> None:

@@ -180,3 +180,16 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
     assert "Trong quý III, Ban Chấp hành Đảng bộ tỉnh" in unicodedata.normalize(
         "NFC", " ".join(text.split())
     )
+
+
+def test_serving_mode_comes_from_env_then_instance_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecabinet.serving import configured_async_mode
+
+    monkeypatch.delenv("ECABINET_ASYNC_MODE", raising=False)
+    assert configured_async_mode(str(tmp_path)) == "eventlet"
+    (tmp_path / "config.py").write_text('ASYNC_MODE = "gevent"\n')
+    assert configured_async_mode(str(tmp_path)) == "gevent"
+    monkeypatch.setenv("ECABINET_ASYNC_MODE", "threading")
+    assert configured_async_mode(str(tmp_path)) == "threading"
