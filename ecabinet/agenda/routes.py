@@ -9,7 +9,7 @@ from ecabinet.agenda import service
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.auth.permissions import Perm
 from ecabinet.errors import AppError
-from ecabinet.meetings.routes import render_workspace
+from ecabinet.meetings.routes import submit_workspace_form
 from ecabinet.web import actor_or_401, database, form_data, requires, validate
 
 bp = Blueprint("agenda", __name__)
@@ -22,19 +22,13 @@ def _back(meeting_id: int) -> Response:
 @bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def add(meeting_id: int) -> Response | tuple[str, int]:
-    actor = actor_or_401()
-    try:
+    def add_item() -> str:
         data = validate(AgendaItemCreate, form_data(ints=("duration_minutes", "position")))
         with database().unit_of_work() as db_session:
-            service.add_item(db_session, actor=actor, meeting_id=meeting_id, data=data)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return render_workspace(
-            meeting_id, errors={exc.field or "_form": exc.message}, form="agenda", status=422
-        )
-    flash("Đã thêm nội dung.", "success")
-    return _back(meeting_id)
+            service.add_item(db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data)
+        return "Đã thêm nội dung."
+
+    return submit_workspace_form(meeting_id, form="agenda", action=add_item, anchor="agenda")
 
 
 @bp.route("/agenda/<int:item_id>/edit", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from ecabinet.attendees import service
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
 from ecabinet.auth.permissions import Perm
 from ecabinet.errors import AppError
-from ecabinet.meetings.routes import render_workspace
+from ecabinet.meetings.routes import submit_workspace_form
 from ecabinet.web import actor_or_401, database, form_data, requires, validate
 
 bp = Blueprint("attendees", __name__)
@@ -22,19 +22,15 @@ def _back(meeting_id: int) -> Response:
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def add(meeting_id: int) -> Response | tuple[str, int]:
-    actor = actor_or_401()
-    try:
+    def add_attendee() -> str:
         data = validate(AttendeeCreate, form_data())
         with database().unit_of_work() as db_session:
-            service.add_attendee(db_session, actor=actor, meeting_id=meeting_id, data=data)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return render_workspace(
-            meeting_id, errors={exc.field or "_form": exc.message}, form="attendee", status=422
-        )
-    flash("Đã thêm đại biểu.", "success")
-    return _back(meeting_id)
+            service.add_attendee(db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data)
+        return "Đã thêm đại biểu."
+
+    return submit_workspace_form(
+        meeting_id, form="attendee", action=add_attendee, anchor="attendees"
+    )
 
 
 @bp.route("/attendees/<int:attendee_id>/edit", methods=["GET", "POST"])

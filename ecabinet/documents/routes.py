@@ -8,8 +8,7 @@ from werkzeug.wrappers import Response
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
 from ecabinet.documents.http import send_document, upload_from_request
-from ecabinet.errors import AppError
-from ecabinet.meetings.routes import render_workspace
+from ecabinet.meetings.routes import submit_workspace_form
 from ecabinet.web import actor_or_401, database, requires, storage
 
 bp = Blueprint("documents", __name__)
@@ -18,19 +17,11 @@ bp = Blueprint("documents", __name__)
 @bp.route("/meetings/<int:meeting_id>/documents", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def upload_page(meeting_id: int) -> Response | tuple[str, int]:
-    try:
+    def store() -> str:
         document = upload_from_request(actor_or_401(), meeting_id)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return render_workspace(
-            meeting_id,
-            errors={exc.field or "file": exc.message},
-            form="document",
-            status=exc.status,
-        )
-    flash(f"Đã tải lên “{document.title}” ({document.page_count} trang).", "success")
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="documents"))
+        return f"Đã tải lên “{document.title}” ({document.page_count} trang)."
+
+    return submit_workspace_form(meeting_id, form="document", action=store, anchor="documents")
 
 
 @bp.route("/documents/<int:document_id>/delete", methods=["POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -104,6 +105,22 @@ def render_workspace(
     return html, status
 
 
+def submit_workspace_form(
+    meeting_id: int, *, form: str, action: Callable[[], str], anchor: str = ""
+) -> Response | tuple[str, int]:
+    """Run one workspace form. `action` returns the success message to flash; on a user error
+    the workspace is shown again with the message next to the field and the input kept."""
+    try:
+        done = action()
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        errors = {exc.field or ("file" if form == "document" else "_form"): exc.message}
+        return render_workspace(meeting_id, errors=errors, form=form, status=exc.status)
+    flash(done, "success")
+    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor=anchor or None))
+
+
 @bp.route("/meetings/<int:meeting_id>")
 @requires(Perm.STAFF)
 def workspace(meeting_id: int) -> tuple[str, int]:
@@ -113,21 +130,17 @@ def workspace(meeting_id: int) -> tuple[str, int]:
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def edit(meeting_id: int) -> Response | tuple[str, int]:
-    actor = actor_or_401()
-    try:
+    def save() -> str:
         fields = form_data(ints=("chair_id",), datetimes=("starts_at",))
         fields.setdefault("starts_at", None)
         data = validate(MeetingUpdate, fields)
         with database().unit_of_work() as db_session:
-            service.update_meeting(db_session, actor=actor, meeting_id=meeting_id, data=data)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        return render_workspace(
-            meeting_id, errors={exc.field or "_form": exc.message}, form="meeting", status=422
-        )
-    flash("Đã lưu thông tin cuộc họp.", "success")
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id))
+            service.update_meeting(
+                db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data
+            )
+        return "Đã lưu thông tin cuộc họp."
+
+    return submit_workspace_form(meeting_id, form="meeting", action=save)
 
 
 @bp.route("/meetings/<int:meeting_id>/delete", methods=["POST"])
