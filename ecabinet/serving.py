@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import runpy
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ def _default_instance() -> Path:
 
 def patch(mode: str) -> None:
     if mode == "eventlet":
+        # Requested stack; its bugfix-only status is documented in the README, not re-announced
+        # on every start.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()
