@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,3 +166,31 @@ def test_document_upload_through_the_real_server(
         assert stored.is_file()
     finally:
         tablet.close()
+
+
+@pytest.mark.parametrize("mode", ["gevent", "threading"])
+def test_other_async_modes_serve_the_same_loop(
+    database: Database, db_url: str, tmp_path: Path, mode: str
+) -> None:
+    """eventlet is the default; gevent and threading must keep working beside it."""
+    meeting = make_meeting(database, items=2)
+    instance = tmp_path / f"server-{mode}"
+    instance.mkdir()
+    server = ServerProcess(instance=instance, database_url=db_url, async_mode=mode)
+    server.start()
+    try:
+        tablet = Tablet(server.url, make_token(database, meeting))
+        try:
+            v0 = tablet.join(meeting.id)["state"]["version"]
+            chair = api_token(server, meeting.chair.username)
+            started = requests.post(
+                f"{server.url}/api/v1/meetings/{meeting.id}/live/start", headers=chair, timeout=10
+            )
+            assert started.status_code == 200, started.text
+            pushed = tablet.wait_for(lambda s: s["current_item_id"] == meeting.item_ids[0])
+            assert pushed["version"] == v0 + 1
+        finally:
+            tablet.close()
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log()
