@@ -5,19 +5,28 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.routing import IntegerConverter, Map
 
 from ecabinet import agenda, attendees, auth, documents, limits, live, meetings, ops, pickup, web
 from ecabinet.config import load_config
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
+from ecabinet.text import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_instance_path() -> Path:
+    """instance/ of the checkout; for an installed package, instance/ in the working directory."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "instance"
+    return Path.cwd() / "instance"
 
 
 def _web_folder(name: str) -> str:
@@ -26,12 +35,31 @@ def _web_folder(name: str) -> str:
     return str(checkout if checkout.is_dir() else Path(__file__).parent / "_web" / name)
 
 
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def same_origin_or(extra: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Socket.IO origin check: the page's own origin, plus the configured linked sites."""
+    allowed = {origin.rstrip("/") for origin in extra}
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None:
+            return True  # not a browser; the connect handler still demands credentials
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own or origin in allowed
+
+    return check
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool = True) -> Flask:
     """Build a configured app. Tests pass `config`; production reads instance/ and the env."""
     instance_path = (
         (config or {}).get("INSTANCE_PATH")
         or os.environ.get("ECABINET_INSTANCE_PATH")
-        or PROJECT_ROOT / "instance"
+        or default_instance_path()
     )
     app = Flask(
         "ecabinet",
@@ -40,6 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
         static_folder=_web_folder("static"),
         template_folder=_web_folder("templates"),
     )
+    # Ids in URLs beyond a 64-bit integer are a 404, not a database overflow.
+    app.url_map.converters["int"] = BoundedInt
     load_config(app, overrides=config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
@@ -58,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     # One SocketIO per app: a module-level one would send emits to whichever app came last.
     socketio = SocketIO(
         async_mode=app.config["ASYNC_MODE"],
-        cors_allowed_origins=app.config["ALLOWED_ORIGINS"] or None,  # None: same origin only
+        cors_allowed_origins=same_origin_or(app.config["ALLOWED_ORIGINS"]),
         manage_session=True,
         max_http_buffer_size=64 * 1024,  # control events are tiny; refuse large packets
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from limits import parse as parse_limit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -86,8 +88,35 @@ def validate(config: Mapping[str, Any]) -> None:
         ZoneInfo(str(config["TIMEZONE"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"ECABINET_TIMEZONE={config['TIMEZONE']!r}: unknown time zone") from None
+    for name in ("LOGIN_RATE_LIMIT", "PICKUP_FAILURE_LIMIT", "LIVE_CONTROL_LIMIT"):
+        try:
+            parse_limit(str(config[name]))
+        except ValueError:
+            raise ConfigError(
+                f'ECABINET_{name}={config[name]!r}: expected e.g. "10 per minute"'
+            ) from None
+    for name in ("SESSION_COOKIE_SECURE",):
+        if not isinstance(config[name], bool):
+            raise ConfigError(f"ECABINET_{name}={config[name]!r}: must be true or false")
+    if str(config["LOG_LEVEL"]).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(
+            f"ECABINET_LOG_LEVEL={config['LOG_LEVEL']!r}: DEBUG, INFO, WARNING or ERROR"
+        )
+    _check_writable_dir("STORAGE_DIR", str(config["STORAGE_DIR"]))
     if len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("ECABINET_SECRET_KEY: must be at least 32 characters")
+
+
+def _check_writable_dir(name: str, folder: str) -> None:
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"ECABINET_{name}={folder!r}: cannot create it ({exc.strerror})"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"ECABINET_{name}={folder!r}: not writable by this user")
 
 
 def _instance_secret(instance_path: Path) -> str:

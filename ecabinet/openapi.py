@@ -9,7 +9,8 @@ from flask import Flask
 from pydantic import BaseModel
 
 from ecabinet import __version__
-from ecabinet.web import OPENAPI_ATTR, PERM_ATTR
+from ecabinet.auth.permissions import PERM_ATTR
+from ecabinet.web import OPENAPI_ATTR
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 REF = "#/components/schemas/{model}"

@@ -39,7 +39,8 @@ def configured_async_mode(instance_path: str | None = None) -> str:
 
 
 def _default_instance() -> Path:
-    return Path(__file__).resolve().parent.parent / "instance"
+    root = Path(__file__).resolve().parent.parent  # same rule as app.default_instance_path
+    return root / "instance" if (root / "pyproject.toml").is_file() else Path.cwd() / "instance"
 
 
 def patch(mode: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 
 def nfc(value: str) -> str:
@@ -22,3 +22,8 @@ RequiredText = Annotated[
     str, AfterValidator(nfc), AfterValidator(_no_control_chars), StringConstraints(min_length=1)
 ]
 OptionalText = Annotated[str, AfterValidator(nfc), AfterValidator(_no_control_chars)]
+
+
+# Database ids: positive and within a signed 64-bit integer (SQLite and PostgreSQL bigint).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -36,6 +36,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def _to_utc(value: datetime) -> datetime:
+    if not 1970 <= value.year <= 2200:
+        raise ValueError("thời gian nằm ngoài phạm vi cho phép (1970–2200)")
     return value.astimezone(UTC)
 
 

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import Perm, check_route, require_meeting
+from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route, require_meeting
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
@@ -37,7 +37,6 @@ from ecabinet.scopes import OWNERS
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-PERM_ATTR = "_ecabinet_perm"
 OPENAPI_ATTR = "_ecabinet_openapi"
 NO_CSRF_ATTR = "_ecabinet_no_csrf"
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from ecabinet.db import Database, make_engine, upgrade
 from ecabinet.documents.storage import Storage
@@ -47,6 +48,10 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file per session; each test gets a copy (or the PostgreSQL schema)."""
     if TEST_DATABASE_URL:
+        name = make_url(TEST_DATABASE_URL).database or ""
+        assert name.endswith("_test"), (
+            f"refusing to wipe database {name!r}: its name must end in _test"
+        )
         engine = make_engine(TEST_DATABASE_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

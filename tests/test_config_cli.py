@@ -28,6 +28,14 @@ def test_bad_setting_is_named(db_url: str, tmp_path: Path) -> None:
         create_app(app_config("mysql://x/y", tmp_path))
     with pytest.raises(ConfigError, match="ECABINET_TIMEZONE"):
         create_app(app_config(db_url, tmp_path, TIMEZONE="Mars/Olympus"))
+    with pytest.raises(ConfigError, match="ECABINET_LOGIN_RATE_LIMIT"):
+        create_app(app_config(db_url, tmp_path, LOGIN_RATE_LIMIT="nhiều lắm"))
+    with pytest.raises(ConfigError, match="ECABINET_SESSION_COOKIE_SECURE"):
+        create_app(app_config(db_url, tmp_path, SESSION_COOKIE_SECURE="yes"))
+    with pytest.raises(ConfigError, match="ECABINET_LOG_LEVEL"):
+        create_app(app_config(db_url, tmp_path, LOG_LEVEL="LOUD"))
+    with pytest.raises(ConfigError, match="ECABINET_STORAGE_DIR"):
+        create_app(app_config(db_url, tmp_path, STORAGE_DIR="/proc/ecabinet-storage"))
 
 
 def test_layers_defaults_instance_file_env_overrides(

@@ -1,6 +1,6 @@
 """Every route and socket event declares who may use it, and outsiders get nothing.
 
-The start of the authorisation matrix (notes/security.md, threats 1 and 2): a route or event
+The start of the authorisation matrix (shared/notes/security.md, threats 1 and 2): a route or event
 without a declared permission fails here, and every object route answers 404 to staff and
 attendees of another meeting, with no side effect.
 """
@@ -17,13 +17,12 @@ from sqlmodel import func, select
 
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
-from ecabinet.auth.permissions import Perm
+from ecabinet.auth.permissions import PERM_ATTR, Perm
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
 from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
-from ecabinet.web import PERM_ATTR
 from tests.conftest import Login
 from tests.factories import make_attendee, make_document, make_meeting, make_token
 

@@ -51,7 +51,15 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m ecabinet serve` in a subprocess, on a free port, with its own instance."""
 
-    def __init__(self, *, instance: Path, database_url: str, async_mode: str = "eventlet") -> None:
+    def __init__(
+        self,
+        *,
+        instance: Path,
+        database_url: str,
+        async_mode: str = "eventlet",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.extra_env = extra_env or {}
         self.instance = instance
         self.database_url = database_url
         self.async_mode = async_mode
@@ -70,6 +78,7 @@ class ServerProcess:
             ECABINET_LOG_LEVEL="WARNING",
             PYTHONWARNINGS="ignore::DeprecationWarning",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 30.0) -> None:

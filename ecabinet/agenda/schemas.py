@@ -14,7 +14,9 @@ class AgendaItemCreate(BaseModel):
     presenter: OptionalText = Field(default="", max_length=200, description="Người trình bày")
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     notes: OptionalText = Field(default="", max_length=4000)
-    position: int | None = Field(default=None, ge=0, description="0-based; default: at the end")
+    position: int | None = Field(
+        default=None, ge=0, le=100_000, description="0-based; default: at the end"
+    )
 
 
 class AgendaItemUpdate(BaseModel):
@@ -29,7 +31,7 @@ class AgendaItemUpdate(BaseModel):
 class AgendaItemMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    position: int = Field(ge=0, description="New 0-based position; past the end means last")
+    position: int = Field(ge=0, le=100_000, description="New 0-based position; past the end = last")
 
 
 class AgendaItemPublic(BaseModel):

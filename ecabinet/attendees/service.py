@@ -54,7 +54,7 @@ def add_attendee(
         select(func.count()).select_from(Attendee).where(Attendee.meeting_id == meeting_id)
     ).one()
     if count >= MAX_ATTENDEES:
-        raise Invalid("Danh sách đại biểu đã đầy.", code="attendees_full")
+        raise Conflict("Danh sách đại biểu đã đầy.", code="attendees_full")
     phone = normalise_phone(data.phone)
     _check_phone_unique(session, meeting_id, phone)
     attendee = Attendee(
@@ -74,6 +74,7 @@ def update_attendee(
     session: Session, *, actor: Actor, attendee_id: int, data: AttendeeUpdate
 ) -> Attendee:
     attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    meetings.require_editable(meetings.get_meeting(session, attendee.meeting_id))
     changes = data.model_dump(exclude_unset=True)
     if "full_name" in changes and changes["full_name"] is None:
         raise Invalid("Họ và tên không được để trống.", field="full_name")
@@ -90,5 +91,6 @@ def update_attendee(
 def delete_attendee(session: Session, *, actor: Actor, attendee_id: int) -> None:
     """Remove an attendee; their tokens go with them (ON DELETE CASCADE)."""
     attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    meetings.require_editable(meetings.get_meeting(session, attendee.meeting_id))
     session.delete(attendee)
     session.flush()

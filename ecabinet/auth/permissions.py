@@ -8,6 +8,9 @@ from typing import Protocol
 from ecabinet.actor import Actor, Role
 from ecabinet.errors import Forbidden, NotFound, Unauthorized
 
+# Set on every route view and socket handler by its gate; the security matrix test reads it.
+PERM_ATTR = "_ecabinet_perm"
+
 
 class Perm(StrEnum):
     PUBLIC = "public"  # anyone, signed in or not

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecabinet.text import OptionalText
+from ecabinet.text import Id, OptionalText
 
 
 class DocumentUploadFields(BaseModel):
@@ -15,7 +15,7 @@ class DocumentUploadFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: OptionalText = Field(default="", max_length=300, description="Default: the file name")
-    agenda_item_id: int | None = Field(default=None, description="Attach to an agenda item")
+    agenda_item_id: Id | None = Field(default=None, description="Attach to an agenda item")
 
 
 class DocumentPublic(BaseModel):

@@ -13,7 +13,7 @@ from ecabinet.auth.permissions import Perm
 from ecabinet.documents.models import Document
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
-from ecabinet.errors import Invalid, NotFound
+from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
 
 MAX_DOCUMENTS_PER_MEETING = 300
@@ -68,7 +68,7 @@ def add_document(
         select(func.count()).select_from(Document).where(Document.meeting_id == meeting_id)
     ).one()
     if count >= MAX_DOCUMENTS_PER_MEETING:
-        raise Invalid("Cuộc họp đã đủ số tài liệu tối đa.", code="documents_full")
+        raise Conflict("Cuộc họp đã đủ số tài liệu tối đa.", code="documents_full")
     if agenda_item_id is not None:
         item = session.get(AgendaItem, agenda_item_id)
         if item is None or item.meeting_id != meeting_id:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ecabinet import limits
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import Perm, check_route
+from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.errors import AppError, Invalid, NotFound
@@ -29,7 +29,6 @@ from ecabinet.meetings.service import load_meeting
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
-PERM_ATTR = "_ecabinet_perm"
 M = TypeVar("M", bound=BaseModel)
 
 

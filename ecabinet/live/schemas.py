@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from ecabinet.text import Id
+
 
 class MeetingRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    meeting_id: int
+    meeting_id: Id
 
 
 class JumpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: int
+    item_id: Id
 
 
 class SocketJump(MeetingRef):
-    item_id: int
+    item_id: Id
 
 
 class LiveResult(BaseModel):

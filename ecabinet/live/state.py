@@ -53,7 +53,9 @@ def snapshot(session: Session, meeting_id: int) -> MeetingState | None:
         "version": meeting.version,
         "title": meeting.title,
         "location": meeting.location,
-        "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
+        "starts_at": meeting.starts_at.isoformat().replace("+00:00", "Z")
+        if meeting.starts_at
+        else None,
         "status": meeting.status,
         "current_item_id": meeting.current_item_id,
         "items": [

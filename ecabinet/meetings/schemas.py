@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecabinet.text import OptionalText, RequiredText
+from ecabinet.text import Id, OptionalText, RequiredText
 from ecabinet.timeutil import UtcInstant
 
 
@@ -16,7 +16,7 @@ class MeetingCreate(BaseModel):
     title: RequiredText = Field(max_length=300, description="Tên cuộc họp")
     location: OptionalText = Field(default="", max_length=200)
     starts_at: UtcInstant | None = None
-    chair_id: int | None = Field(default=None, description="Chủ tọa (một tài khoản vai trò chair)")
+    chair_id: Id | None = Field(default=None, description="Chủ tọa (một tài khoản vai trò chair)")
 
 
 class MeetingUpdate(BaseModel):
@@ -25,7 +25,7 @@ class MeetingUpdate(BaseModel):
     title: RequiredText | None = Field(default=None, max_length=300)
     location: OptionalText | None = Field(default=None, max_length=200)
     starts_at: UtcInstant | None = None
-    chair_id: int | None = None
+    chair_id: Id | None = None
 
 
 class MeetingPublic(BaseModel):

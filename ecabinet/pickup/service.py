@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,16 +12,13 @@ from ecabinet.actor import Actor
 from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.permissions import Perm
+from ecabinet.auth.service import hash_token
 from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.timeutil import utcnow
 
 # 128 bits of entropy in 22 URL-safe characters: short enough for a small QR code.
 TOKEN_BYTES = 16
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

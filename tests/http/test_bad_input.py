@@ -23,6 +23,10 @@ BODIES: list[tuple[bytes, str]] = [
     (b'{"position": -1, "duration_minutes": 0, "starts_at": "h\\u00f4m qua"}', "application/json"),
     (b'{"item_id": 1e308, "chair_id": -5, "phone": "\\u0000"}', "application/json"),
     (b'{"a": ' * 200 + b"1" + b"}" * 200, "application/json"),
+    (b'{"item_id": 100000000000000000000, "chair_id": 100000000000000000000}', "application/json"),
+    (b'{"title": "Hop", "starts_at": "0001-01-01T00:00:00+07:00"}', "application/json"),
+    (b'{"title": "Hop", "starts_at": "9999-12-31T23:59:00-10:00"}', "application/json"),
+    (b'{"agenda_item_id": -1, "position": 100000000000000000000}', "application/json"),
     (b"title=x&position=1", "application/x-www-form-urlencoded"),
     (b"--x\r\nbroken multipart", "multipart/form-data; boundary=x"),
 ]
@@ -59,3 +63,15 @@ def test_no_malformed_request_gets_a_500(app: Flask, client: FlaskClient, app_db
                     assert error["message"], (method, url)
                 checked += 1
     assert checked > 100
+
+
+def test_ids_beyond_64_bits_are_404_not_500(client: FlaskClient, app_db: Database) -> None:
+    admin = make_user(app_db, Role.ADMIN)
+    token = client.post(
+        "/api/v1/auth/tokens", json={"username": admin.username, "password": PASSWORD}
+    ).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    huge = 10**20
+    for url in (f"/api/v1/meetings/{huge}", f"/documents/{huge}/file", f"/api/v1/agenda/{huge}"):
+        response = client.get(url, headers=headers)
+        assert response.status_code in (404, 405), url

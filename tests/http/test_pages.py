@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -250,3 +251,18 @@ def test_login_form_is_rate_limited(app: Flask, client: FlaskClient, login: Logi
     page = client.post("/login", data=wrong)
     assert page.status_code == 429
     assert "Bạn đã thử quá nhiều lần" in page.get_data(as_text=True)
+
+
+def test_healthz_is_503_when_the_sqlite_file_is_gone(app: Flask, client: FlaskClient) -> None:
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import TEST_DATABASE_URL
+
+    if TEST_DATABASE_URL:
+        pytest.skip("about the SQLite file; this run is on PostgreSQL")
+    path = make_url(app.config["DATABASE_URL"]).database
+    assert path
+    app.extensions["ecabinet.db"].dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    assert client.get("/healthz").status_code == 503

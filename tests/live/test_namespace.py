@@ -175,3 +175,30 @@ def test_control_flood_is_refused_and_does_not_advance(
     assert set(codes[3:]) == {"rate_limited"}
     state = chair.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)["state"]
     assert state["current_item_id"] == meeting.item_ids[2]  # only accepted commands moved it
+
+
+def test_failed_commit_pushes_nothing(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    """A commit that fails after the snapshot was taken must not reach any tablet."""
+    from sqlalchemy import event
+
+    tablet = sio(app, auth={"token": make_token(app_db, meeting)})
+    tablet.emit("meeting:join", {"meeting_id": meeting.id}, callback=True)
+    tablet.get_received()
+
+    def refuse(_session: Any) -> None:
+        raise RuntimeError("database went away during COMMIT")
+
+    chair = sio(app, auth={"token": make_api_token(app, meeting)})
+    event.listen(app_db.sessions, "before_commit", refuse)  # runs after the push collector
+    try:
+        ack = chair.emit("live:start", {"meeting_id": meeting.id}, callback=True)
+    finally:
+        event.remove(app_db.sessions, "before_commit", refuse)
+    assert ack["error"]["code"] == "internal_error"
+    assert pushes(tablet) == []
+    assert (
+        tablet.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)["state"]["status"]
+        == "draft"
+    )

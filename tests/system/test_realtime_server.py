@@ -109,12 +109,14 @@ def test_refused_without_a_valid_token(live_server: ServerProcess) -> None:
 
 def test_cross_site_websocket_is_refused(live_server: ServerProcess, database: Database) -> None:
     meeting = make_meeting(database)
-    client = socketio.Client(reconnection=False)
+    # websocket-client sends its own Origin header unless told which one to send.
+    client = socketio.Client(
+        reconnection=False, websocket_extra_options={"origin": "http://evil.example"}
+    )
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(
             live_server.url,
             auth={"token": make_token(database, meeting)},
-            headers={"Origin": "http://evil.example"},
             transports=["websocket"],
             wait_timeout=5,
         )
@@ -194,3 +196,39 @@ def test_other_async_modes_serve_the_same_loop(
     finally:
         server.stop()
     assert "Traceback" not in server.log()
+
+
+def test_linked_site_origins_are_added_to_same_origin(
+    database: Database, db_url: str, tmp_path: Path
+) -> None:
+    meeting = make_meeting(database)
+    instance = tmp_path / "server-origins"
+    instance.mkdir()
+    server = ServerProcess(
+        instance=instance,
+        database_url=db_url,
+        extra_env={"ECABINET_ALLOWED_ORIGINS": '["https://diemcau.tinh.vn"]'},
+    )
+    server.start()
+    try:
+        for origin, allowed in (
+            (server.url, True),  # the app's own pages
+            ("https://diemcau.tinh.vn", True),  # a configured linked site
+            ("http://evil.example", False),
+        ):
+            client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
+            try:
+                client.connect(
+                    server.url,
+                    auth={"token": make_token(database, meeting)},
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
+                connected = True
+            except socketio.exceptions.ConnectionError:
+                connected = False
+            finally:
+                client.disconnect()
+            assert connected is allowed, origin
+    finally:
+        server.stop()
