@@ -90,6 +90,59 @@ def create_user(username: str, role: str, full_name: str, password_stdin: bool) 
         raise click.ClickException(exc.message) from None
 
 
+@cli.group(help="Manage staff accounts.")
+def user() -> None:
+    pass
+
+
+@user.command("disable", help="Disable an account: its sessions, API tokens and sockets end now.")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    _set_active(username, active=False)
+    click.echo(f"Disabled '{username}'.")
+
+
+@user.command("enable", help="Re-enable a disabled account.")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    _set_active(username, active=True)
+    click.echo(f"Enabled '{username}'.")
+
+
+@user.command("set-password", help="Set a new password; every session of the account ends.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_set_password(username: str, password_stdin: bool) -> None:
+    from ecabinet.auth import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    app = _app(ASYNC_MODE="threading")
+    try:
+        with app.extensions["ecabinet.db"].unit_of_work() as session:
+            account = service.get_user_by_username(session, username)
+            assert account.id is not None
+            service.set_password(session, actor=SYSTEM, user_id=account.id, password=password)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Password of '{username}' changed; its sessions and API tokens ended.")
+
+
+def _set_active(username: str, *, active: bool) -> None:
+    from ecabinet.auth import service
+
+    app = _app(ASYNC_MODE="threading")
+    try:
+        with app.extensions["ecabinet.db"].unit_of_work() as session:
+            account = service.get_user_by_username(session, username)
+            assert account.id is not None
+            service.set_active(session, actor=SYSTEM, user_id=account.id, active=active)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @cli.command(help="Seed a realistic Vietnamese demo meeting once, then print URLs and logins.")
 @click.option(
     "--base-url",

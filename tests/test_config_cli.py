@@ -111,7 +111,10 @@ def ecabinet(
     )
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["db", "upgrade"], ["create-user"], ["demo"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["db", "upgrade"], ["create-user"], ["demo"], ["user", "disable"]],
+)
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = ecabinet(*command, "--help", instance=tmp_path, db=f"sqlite:///{tmp_path / 'x.db'}")
     assert result.returncode == 0, result.stderr
@@ -167,6 +170,21 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
     assert "http://10.0.0.5:5000/meetings/1/chair" in first.stdout
     logins = json.loads((instance / "demo_logins.json").read_text())
     assert set(logins) == {"quantri", "thuky", "chutoa"}
+    disabled = ecabinet("user", "disable", "thuky2", instance=instance, db=db)
+    assert disabled.returncode == 0, disabled.stderr
+    reset = ecabinet(
+        "user",
+        "set-password",
+        "thuky2",
+        "--password-stdin",
+        instance=instance,
+        db=db,
+        stdin="mat-khau-moi-dai\n",
+    )
+    assert reset.returncode == 0, reset.stderr
+    unknown = ecabinet("user", "disable", "khong-co", instance=instance, db=db)
+    assert unknown.returncode == 1
+    assert "Không có tài khoản" in unknown.stderr
     second = ecabinet("demo", instance=instance, db=db)
     assert "Demo already present." in second.stdout
     assert logins["thuky"] in second.stdout

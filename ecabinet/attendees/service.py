@@ -9,6 +9,7 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
 from ecabinet.auth.permissions import Perm
+from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
 
@@ -94,3 +95,4 @@ def delete_attendee(session: Session, *, actor: Actor, attendee_id: int) -> None
     meetings.require_editable(meetings.get_meeting(session, attendee.meeting_id))
     session.delete(attendee)
     session.flush()
+    mark_access_changed(session)

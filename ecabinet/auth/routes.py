@@ -56,5 +56,9 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @requires(Perm.PUBLIC)
 def logout() -> Response:
+    """Log out everywhere: a copied cookie must not outlive the click (sessions are cookies)."""
+    if "uid" in session:
+        with database().unit_of_work() as db_session:
+            service.end_sessions(db_session, user_id=int(session["uid"]))
     session.clear()
     return redirect(url_for("auth.login"))

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import ApiToken, User
 from ecabinet.auth.permissions import Perm, require_global
+from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, Unauthorized
 from ecabinet.text import nfc
 from ecabinet.timeutil import utcnow
@@ -108,11 +109,44 @@ def set_password(session: Session, *, actor: Actor, user_id: int, password: str)
         raise Invalid("Không có người dùng này.", field="user_id")
     user.password_hash = _hasher.hash(password)
     user.session_version += 1
-    for token in session.exec(select(ApiToken).where(ApiToken.user_id == user_id)):
-        token.revoked_at = token.revoked_at or utcnow()
+    _revoke_user_tokens(session, user_id)
     session.add(user)
     session.flush()
+    mark_access_changed(session)
     return user
+
+
+def end_sessions(session: Session, *, user_id: int) -> None:
+    """Log a user out everywhere: every browser session cookie of theirs stops working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version += 1
+        session.add(user)
+        session.flush()
+        mark_access_changed(session)
+
+
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    """Disable or re-enable a staff account; disabling cuts its sessions, tokens and sockets."""
+    require_global(actor, Perm.MANAGE_USERS)
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid("Không có người dùng này.", field="user_id")
+    user.is_active = active
+    if not active:
+        user.session_version += 1
+        _revoke_user_tokens(session, user_id)
+    session.add(user)
+    session.flush()
+    mark_access_changed(session)
+    return user
+
+
+def _revoke_user_tokens(session: Session, user_id: int) -> None:
+    for token in session.exec(select(ApiToken).where(ApiToken.user_id == user_id)):
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            session.add(token)
 
 
 def issue_api_token(
@@ -147,6 +181,14 @@ def revoke_api_token(session: Session, *, raw: str, now: datetime | None = None)
         token.revoked_at = now or utcnow()
         session.add(token)
         session.flush()
+        mark_access_changed(session)
+
+
+def get_user_by_username(session: Session, username: str) -> User:
+    user = find_user_by_username(session, username)
+    if user is None:
+        raise Invalid(f"Không có tài khoản '{username}'.", field="username")
+    return user
 
 
 def list_users(session: Session, *, role: Role | None = None) -> list[User]:

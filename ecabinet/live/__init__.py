@@ -21,7 +21,13 @@ def init_app(app: Flask) -> None:
     def emit_state(state: MeetingState) -> None:
         socketio.emit("meeting:state", state, to=publish.room_for(state["meeting_id"]))
 
-    publish.install(database.sessions, emit_state)
-    socketio.on_namespace(LiveNamespace("/", database, app.config))
+    namespace = LiveNamespace("/", database, app.config)
+
+    def recheck_connections() -> None:
+        # Off the request: the sweep queries once per connection.
+        socketio.start_background_task(namespace.sweep)
+
+    publish.install(database.sessions, emit_state, recheck_connections)
+    socketio.on_namespace(namespace)
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)

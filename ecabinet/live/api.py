@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet import limits
 from ecabinet.auth.permissions import Perm
 from ecabinet.errors import NotFound
-from ecabinet.live.control import Action, run_control
+from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.schemas import JumpRequest, LiveResult
 from ecabinet.live.state import snapshot
 from ecabinet.meetings.service import load_meeting
@@ -33,7 +32,7 @@ def state(meeting_id: int) -> Response:
 
 def _control(meeting_id: int, action: Action, item_id: int | None = None) -> Response:
     actor = actor_or_401()
-    limits.hit("LIVE_CONTROL_LIMIT", "http", str(actor.user_id), str(meeting_id))
+    control_limit(actor, meeting_id)
     result = run_control(
         database(), actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
     )

@@ -1,15 +1,24 @@
-"""One entry point for every live control, shared by the HTTP API and the socket namespace."""
+"""One entry point for every live control, shared by the HTTP API and the socket namespace.
+Called inside an app context (rate limits live on the app)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from ecabinet import limits
 from ecabinet.actor import Actor
 from ecabinet.db import Database
 from ecabinet.live import service
 from ecabinet.live.schemas import LiveResult
 
 Action = Literal["start", "next", "previous", "jump", "end"]
+
+
+def control_limit(actor: Actor, meeting_id: int) -> None:
+    """One budget per person and meeting, over HTTP and every socket they open: a stuck
+    button or a script must not flood every tablet with pushes."""
+    who = f"user:{actor.user_id}" if actor.is_staff else f"attendee:{actor.attendee_id}"
+    limits.hit("LIVE_CONTROL_LIMIT", who, str(meeting_id))
 
 
 def run_control(

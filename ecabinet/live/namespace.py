@@ -15,13 +15,12 @@ from flask import request, session
 from flask_socketio import Namespace, disconnect, join_room, leave_room
 from pydantic import BaseModel, ValidationError
 
-from ecabinet import limits
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.errors import AppError, Invalid, NotFound
-from ecabinet.live.control import Action, run_control
+from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import snapshot
@@ -89,6 +88,42 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         with self.database.unit_of_work(write=False) as db_session:
             return resolve(db_session, creds)
 
+    def sweep(self) -> int:
+        """Disconnect every connection whose credential no longer holds, and take connections
+        out of meeting rooms they may no longer see. Returns how many were cut."""
+        cut = 0
+        for sid, creds in list(self._credentials.items()):
+            with self.database.unit_of_work(write=False) as db_session:
+                actor = resolve(db_session, creds)
+                rooms = list(self.socketio.server.rooms(sid, namespace=self.namespace))
+                lost = [
+                    room
+                    for room in rooms
+                    if room.startswith("meeting:")
+                    and (actor is None or not self._may_view(db_session, actor, room))
+                ]
+            if actor is None:
+                self._credentials.pop(sid, None)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
+                cut += 1
+            for room in lost if actor is not None else []:
+                self.socketio.server.leave_room(sid, room, namespace=self.namespace)
+                cut += 1
+        return cut
+
+    @staticmethod
+    def _may_view(db_session: Any, actor: Actor, room: str) -> bool:
+        try:
+            load_meeting(
+                db_session,
+                actor=actor,
+                meeting_id=int(room.split(":", 1)[1]),
+                perm=Perm.VIEW_MEETING,
+            )
+        except AppError:
+            return False
+        return True
+
     def on_connect(self, auth: Any = None) -> None:
         """Client → server on connect. `auth` may carry {"token": attendee or API token}."""
         creds = self._credentials_from(auth)
@@ -144,13 +179,12 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         return {"ok": True}
 
     def _control(self, actor: Actor, data: Any, action: Action) -> Ack:
-        # A stuck button or a script must not flood every tablet with pushes.
-        limits.hit("LIVE_CONTROL_LIMIT", "socket", request.sid)  # type: ignore[attr-defined]
         if action == "jump":
             jump = parse(SocketJump, data)
             meeting_id, item_id = jump.meeting_id, jump.item_id
         else:
             meeting_id, item_id = parse(MeetingRef, data).meeting_id, None
+        control_limit(actor, meeting_id)
         result = run_control(
             self.database, actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
         )

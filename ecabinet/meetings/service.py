@@ -7,6 +7,7 @@ from sqlmodel import Session, col, or_, select, update
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import User
 from ecabinet.auth.permissions import Perm, require_global, require_meeting
+from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
@@ -91,6 +92,8 @@ def update_meeting(
         raise Invalid("Tên cuộc họp không được để trống.", field="title")
     if "chair_id" in changes:
         _check_chair(session, changes["chair_id"])
+        if changes["chair_id"] != meeting.chair_id:
+            mark_access_changed(session)  # the former chair's console must stop
     for name, value in changes.items():
         setattr(meeting, name, value if name != "location" else (value or ""))
     session.add(meeting)
@@ -108,4 +111,5 @@ def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> list[s
     hashes = list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
     session.delete(meeting)
     session.flush()
+    mark_access_changed(session)
     return hashes

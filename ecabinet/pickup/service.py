@@ -13,6 +13,7 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.permissions import Perm
 from ecabinet.auth.service import hash_token
+from ecabinet.db import mark_access_changed
 from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.timeutil import utcnow
@@ -66,6 +67,8 @@ def revoke_tokens(session: Session, *, attendee_id: int, now: datetime | None = 
         token.revoked_at = now
         session.add(token)
     session.flush()
+    if tokens:
+        mark_access_changed(session)
     return len(tokens)
 
 

@@ -266,3 +266,14 @@ def test_healthz_is_503_when_the_sqlite_file_is_gone(app: Flask, client: FlaskCl
     for suffix in ("", "-wal", "-shm"):
         Path(path + suffix).unlink(missing_ok=True)
     assert client.get("/healthz").status_code == 503
+
+
+def test_a_copied_cookie_dies_at_logout(app: Flask, login: Login, meeting: MeetingFixture) -> None:
+    token = login.as_staff(meeting.secretary)
+    stolen = app.test_client()
+    cookie = login.client.get_cookie("ecabinet_session")
+    assert cookie is not None
+    stolen.set_cookie("ecabinet_session", cookie.value)
+    assert stolen.get("/meetings").status_code == 200
+    login.client.post("/logout", data={"csrf_token": token})
+    assert stolen.get("/meetings").status_code == 302

@@ -202,3 +202,15 @@ def test_failed_commit_pushes_nothing(
         tablet.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)["state"]["status"]
         == "draft"
     )
+
+
+def test_control_budget_is_per_person_not_per_socket(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    app.config["LIVE_CONTROL_LIMIT"] = "2 per second"
+    token = make_api_token(app, meeting)
+    first, second = sio(app, auth={"token": token}), sio(app, auth={"token": token})
+    first.emit("live:start", {"meeting_id": meeting.id}, callback=True)
+    assert first.emit("live:next", {"meeting_id": meeting.id}, callback=True)["ok"] is True
+    ack = second.emit("live:next", {"meeting_id": meeting.id}, callback=True)
+    assert ack["error"]["code"] == "rate_limited"

@@ -13,7 +13,7 @@ import socketio
 
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
-from tests.factories import PASSWORD, make_meeting, make_token
+from tests.factories import PASSWORD, make_attendee, make_meeting, make_token
 from tests.tools import ServerProcess
 
 pytestmark = pytest.mark.system
@@ -232,3 +232,35 @@ def test_linked_site_origins_are_added_to_same_origin(
             assert connected is allowed, origin
     finally:
         server.stop()
+
+
+def test_revoked_tablet_is_cut_off_at_once(database: Database, live_server: ServerProcess) -> None:
+    """Re-issuing a delegate's link disconnects the old tablet: no further pushes reach it."""
+    meeting = make_meeting(database, items=3)
+    attendee_id = make_attendee(database, meeting)
+    tablet = Tablet(live_server.url, make_token(database, meeting, attendee_id))
+    bystander = Tablet(live_server.url, make_token(database, meeting))
+    try:
+        tablet.join(meeting.id)
+        bystander.join(meeting.id)
+        secretary = api_token(live_server, meeting.secretary.username)
+        reissued = requests.post(
+            f"{live_server.url}/api/v1/attendees/{attendee_id}/link", headers=secretary, timeout=10
+        )
+        assert reissued.status_code == 201
+        deadline = time.monotonic() + 2
+        while tablet.client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not tablet.client.connected, "the revoked tablet is still connected after 2 s"
+        chair = api_token(live_server, meeting.chair.username)
+        started = requests.post(
+            f"{live_server.url}/api/v1/meetings/{meeting.id}/live/start", headers=chair, timeout=10
+        )
+        assert started.ok
+        bystander.wait_for(lambda s: s["status"] == "live")
+        assert all(state["status"] == "draft" for state in tablet.states)
+        assert bystander.client.connected
+    finally:
+        bystander.close()
+        if tablet.client.connected:
+            tablet.close()
