@@ -146,23 +146,24 @@ def _set_active(username: str, *, active: bool) -> None:
 @cli.command(help="Seed a realistic Vietnamese demo meeting once, then print URLs and logins.")
 @click.option(
     "--base-url",
-    default=lambda: (
-        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-    ),
-    show_default="http://127.0.0.1:5000",
-    help="Where the server will be reached; used in the printed links.",
+    default=None,
+    help="Where the server will be reached; default PUBLIC_URL, else http://HOST:PORT.",
 )
-def demo(base_url: str) -> None:
+def demo(base_url: str | None) -> None:
     from pathlib import Path
 
     from ecabinet.demo import seed_demo
 
     app = _app(ASYNC_MODE="threading")
+    if not base_url:
+        host = os.environ.get("HOST", "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  (not binding)
+        base_url = app.config["PUBLIC_URL"] or f"http://{host}:{os.environ.get('PORT', '5000')}"
     info = seed_demo(
         app.extensions["ecabinet.db"],
         app.extensions["ecabinet.storage"],
         instance_path=Path(app.instance_path),
-        base_url=base_url.rstrip("/"),
+        base_url=str(base_url).rstrip("/"),
         token_days=int(app.config["ATTENDEE_TOKEN_DAYS"]),
         timezone=str(app.config["TIMEZONE"]),
     )

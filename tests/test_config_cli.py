@@ -219,3 +219,17 @@ def test_serving_mode_comes_from_env_then_instance_file(
     assert configured_async_mode(str(tmp_path)) == "gevent"
     monkeypatch.setenv("ECABINET_ASYNC_MODE", "threading")
     assert configured_async_mode(str(tmp_path)) == "threading"
+
+
+def test_models_and_migrations_agree(database: Database) -> None:
+    """A model change without its Alembic revision fails here, not in an operator's upgrade."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import ecabinet.models  # noqa: F401  (registers every table)
+
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
