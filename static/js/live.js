@@ -63,10 +63,12 @@
     });
 
     if (state) { options.onState(state); }
-    return {
+    var connection = {
       socket: socket,
       getState: function () { return state; }
     };
+    window.ECabinetLive.connection = connection; // one per page; tests inspect it
+    return connection;
   }
 
   function renderCommon(state) {

@@ -122,3 +122,58 @@ def test_room_screen_follows_the_chair(
     )
     assert size >= 100  # readable from 10 m on a 1080p screen
     assert problems == []
+
+
+def test_tablet_catches_up_after_the_server_restarts(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    """Changes made while a tablet was cut off show up once it reconnects (join = full state)."""
+    from ecabinet.live import service as live
+
+    meeting = make_meeting(database, items=3)
+    seen: list[str] = []
+    problems: list[str] = []
+    tablet = launch("tablet-restart").new_page()
+    watch(tablet, live_server, seen, problems)
+    tablet.goto(f"{live_server.url}/p/{make_token(database, meeting)}")
+    tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    live_server.stop()
+    tablet.wait_for_selector("#conn[data-state=offline]", timeout=10_000)
+    with database.unit_of_work() as session:  # the chair moved on while the tablet was away
+        live.start_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
+        live.step(session, actor=meeting.chair.actor, meeting_id=meeting.id, delta=1)
+    live_server.start()
+    tablet.wait_for_function(
+        "t => document.querySelector('#current-title').textContent === t",
+        arg="Nội dung 2: báo cáo tình hình",
+        timeout=15_000,
+    )
+    assert tablet.get_attribute("#conn", "data-state") == "online"
+    # The browser logs the refused connections while the server was down; nothing else.
+    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p] == []
+
+
+def test_a_version_gap_makes_the_tablet_ask_for_the_whole_state(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    meeting = make_meeting(database, items=2)
+    tablet = launch("tablet-gap").new_page()
+    sent: list[str] = []
+    tablet.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
+    tablet.goto(f"{live_server.url}/p/{make_token(database, meeting)}")
+    tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    assert not any("meeting:sync" in frame for frame in sent)
+    # Deliver a push that skips versions, as if two pushes had been lost on bad Wi-Fi.
+    tablet.evaluate(
+        """() => {
+            const c = window.ECabinetLive.connection;
+            const s = c.getState();
+            const handler = c.socket.listeners("meeting:state")[0];
+            handler(Object.assign({}, s, {version: s.version + 3}));
+        }"""
+    )
+    deadline = 50
+    while deadline and not any("meeting:sync" in frame for frame in sent):
+        tablet.wait_for_timeout(50)
+        deadline -= 1
+    assert any("meeting:sync" in frame for frame in sent)
