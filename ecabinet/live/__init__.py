@@ -25,9 +25,10 @@ def init_app(app: Flask) -> None:
 
     def recheck_connections() -> None:
         # Off the request: the sweep queries once per connection.
-        socketio.start_background_task(namespace.sweep)
+        namespace.track_sweep(socketio.start_background_task(namespace.sweep))
 
     publish.install(database.sessions, emit_state, recheck_connections)
+    app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)

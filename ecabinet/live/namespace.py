@@ -60,6 +60,11 @@ def socket_event(perm: Perm) -> Callable[[Callable[..., Ack]], Callable[..., Ack
     return decorate
 
 
+def _alive(task: Any) -> bool:
+    is_alive = getattr(task, "is_alive", None)  # threading.Thread
+    return bool(is_alive()) if callable(is_alive) else not getattr(task, "dead", True)
+
+
 def parse(schema: type[M], data: Any) -> M:
     try:
         return schema.model_validate(data if isinstance(data, dict) else {})
@@ -76,6 +81,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         self.database = database
         self.config = config
         self._credentials: dict[str, Credentials] = {}  # sid -> what the client presented
+        self.sweeps: list[Any] = []  # background sweeps started and not yet waited for
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # "meeting:join" → on_meeting_join
@@ -110,6 +116,20 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 self.socketio.server.leave_room(sid, room, namespace=self.namespace)
                 cut += 1
         return cut
+
+    def track_sweep(self, task: Any) -> None:
+        """Remember a running sweep, forgetting the finished ones (threads or green threads)."""
+        self.sweeps = [t for t in self.sweeps if _alive(t)]
+        self.sweeps.append(task)
+
+    def wait_for_sweeps(self) -> None:
+        """Block until every started sweep has finished (shutdown, tests)."""
+        while self.sweeps:
+            task = self.sweeps.pop()
+            if hasattr(task, "join"):
+                task.join()
+            else:
+                task.wait()
 
     @staticmethod
     def _may_view(db_session: Any, actor: Actor, room: str) -> bool:
