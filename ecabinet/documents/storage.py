@@ -35,9 +35,6 @@ class Storage:
             raise ValueError("not a sha256 hex digest")
         return self.root / sha256[:2] / sha256
 
-    def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
-
     def receive(self, stream: IO[bytes], *, max_bytes: int) -> ReceivedBlob:
         """Copy `stream` to a temp file while hashing it; nothing is left behind on error."""
         temp_path = self.tmp / f"upload-{secrets.token_hex(8)}"

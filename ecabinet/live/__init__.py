@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     def emit_state(state: MeetingState) -> None:
         socketio.emit("meeting:state", state, to=publish.room_for(state["meeting_id"]))
 
-    namespace = LiveNamespace("/", database, app.config)
+    namespace = LiveNamespace("/", database)
 
     def recheck_connections() -> None:
         # Off the request: the sweep queries once per connection.

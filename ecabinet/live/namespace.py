@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request, session
@@ -76,10 +76,9 @@ def parse(schema: type[M], data: Any) -> M:
 class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
     """One namespace; rooms are "meeting:<id>"."""
 
-    def __init__(self, namespace: str, database: Database, config: Mapping[str, Any]) -> None:
+    def __init__(self, namespace: str, database: Database) -> None:
         super().__init__(namespace)
         self.database = database
-        self.config = config
         self._credentials: dict[str, Credentials] = {}  # sid -> what the client presented
         self.sweeps: list[Any] = []  # background sweeps started and not yet waited for
 
