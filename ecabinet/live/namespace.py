@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request, session
-from flask_socketio import Namespace, disconnect, join_room, leave_room
+
+# socketio's ConnectionRefusedError, not the builtin: only it carries the reason to the client.
+from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 from pydantic import BaseModel, ValidationError
 
 from ecabinet.actor import Actor

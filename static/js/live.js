@@ -53,8 +53,20 @@
     }
 
     socket.on("connect", function () { requestState("meeting:join"); });
-    socket.on("disconnect", function () { setConn("offline", "Mất kết nối, đang thử lại…"); });
-    socket.on("connect_error", function () { setConn("offline", "Mất kết nối, đang thử lại…"); });
+    socket.on("disconnect", function (reason) {
+      setConn("offline", "Mất kết nối, đang thử lại…");
+      // The server cut us off (e.g. the link was revoked): socket.io will not retry on its own.
+      // Ask once more; the server's answer to the handshake says whether access still holds.
+      if (reason === "io server disconnect") { socket.connect(); }
+    });
+    socket.on("connect_error", function (err) {
+      if (err && err.message === "unauthorized") {
+        setConn("revoked", "Liên kết đã hết hiệu lực. Vui lòng quét lại mã QR hoặc liên hệ thư ký.");
+        socket.disconnect();
+        return;
+      }
+      setConn("offline", "Mất kết nối, đang thử lại…");
+    });
     socket.on("meeting:state", function (next) {
       if (state && next.version > state.version + 1) {
         requestState("meeting:sync"); // a gap: fetch the whole state rather than trust order

@@ -177,3 +177,29 @@ def test_a_version_gap_makes_the_tablet_ask_for_the_whole_state(
         tablet.wait_for_timeout(50)
         deadline -= 1
     assert any("meeting:sync" in frame for frame in sent)
+
+
+def test_a_revoked_tablet_says_so(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    import requests
+
+    from tests.factories import make_attendee
+
+    meeting = make_meeting(database)
+    attendee_id = make_attendee(database, meeting)
+    tablet = launch("tablet-revoked").new_page()
+    tablet.goto(f"{live_server.url}/p/{make_token(database, meeting, attendee_id)}")
+    tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    secretary = requests.post(
+        f"{live_server.url}/api/v1/auth/tokens",
+        json={"username": meeting.secretary.username, "password": PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    requests.post(  # a new link for this delegate revokes the one the tablet holds
+        f"{live_server.url}/api/v1/attendees/{attendee_id}/link",
+        headers={"Authorization": f"Bearer {secretary}"},
+        timeout=10,
+    ).raise_for_status()
+    tablet.wait_for_selector("#conn[data-state=revoked]", timeout=5_000)
+    assert "quét lại mã QR" in (tablet.text_content("#conn") or "")
