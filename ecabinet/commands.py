@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask
+from sqlmodel import Session
 
 from ecabinet.actor import SYSTEM, Role
 from ecabinet.config import ConfigError
@@ -98,14 +101,22 @@ def user() -> None:
 @user.command("disable", help="Disable an account: its sessions, API tokens and sockets end now.")
 @click.argument("username")
 def user_disable(username: str) -> None:
-    _set_active(username, active=False)
+    _on_account(
+        username,
+        lambda auth, session, uid: auth.set_active(
+            session, actor=SYSTEM, user_id=uid, active=False
+        ),
+    )
     click.echo(f"Disabled '{username}'.")
 
 
 @user.command("enable", help="Re-enable a disabled account.")
 @click.argument("username")
 def user_enable(username: str) -> None:
-    _set_active(username, active=True)
+    _on_account(
+        username,
+        lambda auth, session, uid: auth.set_active(session, actor=SYSTEM, user_id=uid, active=True),
+    )
     click.echo(f"Enabled '{username}'.")
 
 
@@ -113,24 +124,21 @@ def user_enable(username: str) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_set_password(username: str, password_stdin: bool) -> None:
-    from ecabinet.auth import service
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    app = _app(ASYNC_MODE="threading")
-    try:
-        with app.extensions["ecabinet.db"].unit_of_work() as session:
-            account = service.get_user_by_username(session, username)
-            assert account.id is not None
-            service.set_password(session, actor=SYSTEM, user_id=account.id, password=password)
-    except AppError as exc:
-        raise click.ClickException(exc.message) from None
+    _on_account(
+        username,
+        lambda auth, session, uid: auth.set_password(
+            session, actor=SYSTEM, user_id=uid, password=password
+        ),
+    )
     click.echo(f"Password of '{username}' changed; its sessions and API tokens ended.")
 
 
-def _set_active(username: str, *, active: bool) -> None:
+def _on_account(username: str, change: Callable[[Any, Session, int], object]) -> None:
+    """Apply `change(auth_service, session, user_id)` to one account in one transaction."""
     from ecabinet.auth import service
 
     app = _app(ASYNC_MODE="threading")
@@ -138,7 +146,7 @@ def _set_active(username: str, *, active: bool) -> None:
         with app.extensions["ecabinet.db"].unit_of_work() as session:
             account = service.get_user_by_username(session, username)
             assert account.id is not None
-            service.set_active(session, actor=SYSTEM, user_id=account.id, active=active)
+            change(service, session, account.id)
     except AppError as exc:
         raise click.ClickException(exc.message) from None
 

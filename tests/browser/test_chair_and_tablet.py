@@ -33,6 +33,15 @@ def watch(page: Any, server: ServerProcess, seen: list[str], problems: list[str]
     page.on("pageerror", lambda err: problems.append(str(err)))
 
 
+def sign_in(page: Any, server: ServerProcess, username: str) -> None:
+    """Through the real login form, as a person would."""
+    page.goto(f"{server.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/meetings")
+
+
 def test_next_on_chair_console_moves_the_tablet_within_a_second(
     database: Database, live_server: ServerProcess, launch: Callable[..., Any]
 ) -> None:
@@ -47,10 +56,7 @@ def test_next_on_chair_console_moves_the_tablet_within_a_second(
 
     chair = launch("chair", viewport={"width": 1280, "height": 900}).new_page()
     watch(chair, live_server, seen, problems)
-    chair.goto(f"{live_server.url}/login")
-    chair.fill("#username", meeting.chair.username)
-    chair.fill("#password", PASSWORD)
-    chair.click("button[type=submit]")
+    sign_in(chair, live_server, meeting.chair.username)
     chair.goto(f"{live_server.url}/meetings/{meeting.id}/chair")
     chair.wait_for_selector("#conn[data-state=online]", timeout=10_000)
 
@@ -97,10 +103,7 @@ def test_room_screen_follows_the_chair(
     problems: list[str] = []
     screen = launch("screen", viewport={"width": 1920, "height": 1080}).new_page()
     watch(screen, live_server, seen, problems)
-    screen.goto(f"{live_server.url}/login")
-    screen.fill("#username", meeting.secretary.username)
-    screen.fill("#password", PASSWORD)
-    screen.click("button[type=submit]")
+    sign_in(screen, live_server, meeting.secretary.username)
     screen.goto(f"{live_server.url}/meetings/{meeting.id}/screen")
     screen.wait_for_selector("#conn[data-state=online]", timeout=10_000)
     auth = requests.post(
