@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -21,6 +22,12 @@ class Actor:
     attendee_id: int | None = None
     meeting_id: int | None = None  # set for attendees: the one meeting their token opens
     name: str = ""
+    # When the credential behind this actor stops holding (a token's expiry); None: no fixed
+    # end. Open sockets are cut at that moment, not at their next event.
+    valid_until: datetime | None = None
+
+    def until(self, valid_until: datetime) -> Actor:
+        return replace(self, valid_until=valid_until)
 
     @property
     def is_staff(self) -> bool:

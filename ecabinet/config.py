@@ -33,6 +33,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": "10 per minute",
         "PICKUP_FAILURE_LIMIT": "20 per minute",  # wrong tablet links per address
         "LIVE_CONTROL_LIMIT": "10 per second",  # chair controls per connection / user
+        # Every socket event, per connection and per credential (all sockets of one token or
+        # login together), and how many events of one connection may be handled at once.
+        "SOCKET_EVENT_LIMIT": "10 per second",
+        "SOCKET_CREDENTIAL_LIMIT": "30 per second",
+        "SOCKET_MAX_IN_FLIGHT": 4,
         "PUBLIC_URL": "",  # base for links in QR codes; empty = the address the request came to
         "ALLOWED_ORIGINS": [],  # extra Socket.IO origins (linked sites); same-origin always allowed
         "SESSION_COOKIE_SECURE": False,  # agency LANs often serve plain HTTP
@@ -73,7 +78,7 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"ECABINET_DATABASE_URL: not a database URL ({exc})") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError("ECABINET_DATABASE_URL: only sqlite:// and postgresql:// are supported")
-    for name in ("MAX_UPLOAD_MB", "ATTENDEE_TOKEN_DAYS", "API_TOKEN_HOURS"):
+    for name in ("MAX_UPLOAD_MB", "ATTENDEE_TOKEN_DAYS", "API_TOKEN_HOURS", "SOCKET_MAX_IN_FLIGHT"):
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"ECABINET_{name}={value!r}: must be a positive whole number")
@@ -88,7 +93,13 @@ def validate(config: Mapping[str, Any]) -> None:
         ZoneInfo(str(config["TIMEZONE"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"ECABINET_TIMEZONE={config['TIMEZONE']!r}: unknown time zone") from None
-    for name in ("LOGIN_RATE_LIMIT", "PICKUP_FAILURE_LIMIT", "LIVE_CONTROL_LIMIT"):
+    for name in (
+        "LOGIN_RATE_LIMIT",
+        "PICKUP_FAILURE_LIMIT",
+        "LIVE_CONTROL_LIMIT",
+        "SOCKET_EVENT_LIMIT",
+        "SOCKET_CREDENTIAL_LIMIT",
+    ):
         try:
             parse_limit(str(config[name]))
         except ValueError:

@@ -120,7 +120,7 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     application = create_app(app_config(db_url, tmp_path))
     yield application
     # A revocation starts a background sweep; let it finish before the pool is closed.
-    application.extensions["ecabinet.live"].wait_for_sweeps()
+    application.extensions["ecabinet.live"].close()
     application.extensions["ecabinet.db"].dispose()
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 class AgendaItem(SQLModel, table=True):
     __tablename__ = "agenda_item"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)

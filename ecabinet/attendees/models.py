@@ -17,6 +17,7 @@ class AttendeeRole(StrEnum):
 
 class Attendee(SQLModel, table=True):
     __tablename__ = "attendee"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)

@@ -11,6 +11,7 @@ from ecabinet.timeutil import UtcDateTime, utcnow
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
@@ -27,6 +28,7 @@ class User(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)

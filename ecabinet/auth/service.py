@@ -172,7 +172,7 @@ def load_token_actor(session: Session, *, raw: str, now: datetime | None = None)
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    return actor_for_user(user)
+    return actor_for_user(user).until(token.expires_at)
 
 
 def revoke_api_token(session: Session, *, raw: str, now: datetime | None = None) -> None:

@@ -11,6 +11,7 @@ from ecabinet.timeutil import UtcDateTime, utcnow
 
 class Document(SQLModel, table=True):
     __tablename__ = "document"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)

@@ -12,7 +12,8 @@ def init_app(app: Flask) -> None:
     from flask_socketio import SocketIO
 
     from ecabinet.live import api, publish, routes
-    from ecabinet.live.namespace import LiveNamespace
+    from ecabinet.live.connections import Budgets
+    from ecabinet.live.namespace import LiveNamespace, refuse_reserved_events
     from ecabinet.live.state import MeetingState
 
     socketio: SocketIO = app.extensions["socketio"]
@@ -21,7 +22,16 @@ def init_app(app: Flask) -> None:
     def emit_state(state: MeetingState) -> None:
         socketio.emit("meeting:state", state, to=publish.room_for(state["meeting_id"]))
 
-    namespace = LiveNamespace("/", database)
+    namespace = LiveNamespace(
+        "/",
+        database,
+        budgets=Budgets(
+            per_connection=str(app.config["SOCKET_EVENT_LIMIT"]),
+            per_credential=str(app.config["SOCKET_CREDENTIAL_LIMIT"]),
+            max_in_flight=int(app.config["SOCKET_MAX_IN_FLIGHT"]),
+        ),
+        session_lifetime=app.permanent_session_lifetime,
+    )
 
     def recheck_connections() -> None:
         # Off the request: the sweep queries once per connection.
@@ -30,5 +40,6 @@ def init_app(app: Flask) -> None:
     publish.install(database.sessions, emit_state, recheck_connections)
     app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)
+    refuse_reserved_events(socketio.server)
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)

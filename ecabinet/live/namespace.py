@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import request, session
@@ -21,16 +22,56 @@ from ecabinet.actor import Actor
 from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
-from ecabinet.errors import AppError, Invalid, NotFound
+from ecabinet.errors import AppError, Invalid, NotFound, RateLimited
+from ecabinet.live.connections import Budgets, Connections, Refused
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import snapshot
 from ecabinet.meetings.service import load_meeting
+from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
+
+# Names python-socketio (and the JS client) use for their own notifications. A client EVENT
+# packet with one of these names would be dispatched like the server's own connect/disconnect.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+EXPIRY_TICK = 1.0  # seconds between checks for credentials that ran out
+
+_REFUSALS = {
+    "rate_limited": RateLimited(
+        "Quá nhiều yêu cầu từ thiết bị này, vui lòng thử lại sau giây lát.", code="rate_limited"
+    ),
+    "busy": RateLimited(
+        "Máy chủ đang xử lý các yêu cầu trước của thiết bị này, vui lòng thử lại.", code="busy"
+    ),
+    "unknown_event": Invalid("Sự kiện không được hỗ trợ.", code="unknown_event"),
+}
+
+
+def refuse_reserved_events(server: Any) -> None:
+    """Drop client events named like the server's own notifications, before any handler.
+
+    python-socketio routes a client's EVENT packet through the same dispatcher it uses for
+    its own connect and disconnect calls, so `["disconnect"]` from a client used to reach
+    on_disconnect while the socket stayed open. Its public API has no hook before dispatch,
+    so the guard wraps the one method every EVENT and BINARY_EVENT packet goes through;
+    tests/system/test_socket_abuse.py fails if an upgrade bypasses it.
+    """
+    handle = server._handle_event
+
+    def guarded(eio_sid: str, namespace: str | None, ack_id: Any, data: Any) -> Any:
+        name = data[0] if isinstance(data, list) and data else None
+        if not isinstance(name, str) or name in RESERVED_EVENTS:
+            log.debug("dropped client event %r from %s", name, eio_sid)
+            return None
+        return handle(eio_sid, namespace, ack_id, data)
+
+    server._handle_event = guarded
 
 
 def error_ack(exc: AppError) -> Ack:
@@ -78,30 +119,62 @@ def parse(schema: type[M], data: Any) -> M:
 class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
     """One namespace; rooms are "meeting:<id>"."""
 
-    def __init__(self, namespace: str, database: Database) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        database: Database,
+        *,
+        budgets: Budgets,
+        session_lifetime: timedelta,
+    ) -> None:
         super().__init__(namespace)
         self.database = database
-        self._credentials: dict[str, Credentials] = {}  # sid -> what the client presented
+        self.connections = Connections(budgets)
+        self.session_lifetime = session_lifetime
         self.sweeps: list[Any] = []  # background sweeps started and not yet waited for
+        self._events = {
+            name[3:].replace("_", ":", 1): name
+            for name in dir(type(self))
+            if name.startswith("on_") and hasattr(getattr(type(self), name), PERM_ATTR)
+        }
+        self._watcher: Any = None
+        self._closing = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        # "meeting:join" → on_meeting_join
-        return super().trigger_event(event.replace(":", "_"), *args)
+        if event in ("connect", "disconnect"):
+            # Only the server's own calls: client events with these names never get this far
+            # (refuse_reserved_events).
+            return super().trigger_event(event, *args)
+        sid = args[0] if args else None
+        try:
+            connection = self.connections.begin_event(str(sid))
+        except Refused as refused:
+            if refused.reason == "unauthorized":
+                return error_ack(AppError("Vui lòng đăng nhập.", code="unauthorized"))
+            return error_ack(_REFUSALS[refused.reason])
+        try:
+            handler = self._events.get(event)
+            if handler is None:
+                return error_ack(_REFUSALS["unknown_event"])
+            return super().trigger_event(handler[3:], *args)
+        finally:
+            self.connections.end_event(connection)
 
     def actor(self) -> Actor | None:
-        creds = self._credentials.get(request.sid)  # type: ignore[attr-defined]
-        if creds is None:
+        connection = self.connections.get(request.sid)  # type: ignore[attr-defined]
+        if connection is None:
             return None
         with self.database.unit_of_work(write=False) as db_session:
-            return resolve(db_session, creds)
+            return resolve(db_session, connection.creds)
 
     def sweep(self) -> int:
         """Disconnect every connection whose credential no longer holds, and take connections
         out of meeting rooms they may no longer see. Returns how many were cut."""
         cut = 0
-        for sid, creds in list(self._credentials.items()):
+        for connection in self.connections:
+            sid = connection.sid
             with self.database.unit_of_work(write=False) as db_session:
-                actor = resolve(db_session, creds)
+                actor = resolve(db_session, connection.creds)
                 rooms = list(self.socketio.server.rooms(sid, namespace=self.namespace))
                 lost = [
                     room
@@ -110,7 +183,6 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                     and (actor is None or not self._may_view(db_session, actor, room))
                 ]
             if actor is None:
-                self._credentials.pop(sid, None)
                 self.socketio.server.disconnect(sid, namespace=self.namespace)
                 cut += 1
             for room in lost if actor is not None else []:
@@ -132,6 +204,19 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             else:
                 task.wait()
 
+    def close(self) -> None:
+        """Stop the expiry watcher and wait for running sweeps (shutdown, tests)."""
+        self._closing = True
+        self.wait_for_sweeps()
+
+    def _watch_expiries(self) -> None:
+        """Cut connections at the moment their credential expires, idle ones included."""
+        while not self._closing:
+            self.socketio.sleep(EXPIRY_TICK)
+            for sid in self.connections.expired(utcnow()):
+                log.info("credential of %s expired: disconnecting", sid)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
+
     @staticmethod
     def _may_view(db_session: Any, actor: Actor, room: str) -> bool:
         try:
@@ -148,14 +233,29 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
     def on_connect(self, auth: Any = None) -> None:
         """Client → server on connect. `auth` may carry {"token": attendee or API token}."""
         creds = self._credentials_from(auth)
-        with self.database.unit_of_work(write=False) as db_session:
-            actor = resolve(db_session, creds) if creds else None
-        if actor is None or creds is None:
+        if creds is None:
             raise ConnectionRefusedError("unauthorized")
-        self._credentials[request.sid] = creds  # type: ignore[attr-defined]
+        try:
+            self.connections.admit(creds)  # a reconnect loop is budgeted like any event
+        except Refused:
+            raise ConnectionRefusedError("rate_limited") from None
+        with self.database.unit_of_work(write=False) as db_session:
+            actor = resolve(db_session, creds)
+        if actor is None:
+            raise ConnectionRefusedError("unauthorized")
+        # A browser session has no fixed end; its socket lives at most one session lifetime.
+        valid_until = actor.valid_until or utcnow() + self.session_lifetime
+        self.connections.add(request.sid, creds, valid_until)  # type: ignore[attr-defined]
+        if self._watcher is None:
+            self._watcher = self.socketio.start_background_task(self._watch_expiries)
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self._credentials.pop(request.sid, None)  # type: ignore[attr-defined]
+        sid = request.sid  # type: ignore[attr-defined]
+        if self.socketio.server.manager.is_connected(sid, self.namespace):
+            # Defence in depth: a socket still open keeps its record, whatever called this.
+            log.warning("ignored a disconnect call for %s, which is still connected", sid)
+            return
+        self.connections.remove(sid)
 
     @staticmethod
     def _credentials_from(auth: Any) -> Credentials | None:

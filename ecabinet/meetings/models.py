@@ -18,6 +18,7 @@ class MeetingStatus(StrEnum):
 
 class Meeting(SQLModel, table=True):
     __tablename__ = "meeting"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)

@@ -11,6 +11,7 @@ from ecabinet.timeutil import UtcDateTime, utcnow
 
 class AttendeeToken(SQLModel, table=True):
     __tablename__ = "attendee_token"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: int | None = Field(default=None, primary_key=True)
     attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)

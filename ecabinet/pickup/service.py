@@ -86,4 +86,6 @@ def resolve_token(session: Session, *, raw: str, now: datetime | None = None) ->
     if attendee is None or session.get(Meeting, attendee.meeting_id) is None:
         return None
     assert attendee.id is not None
-    return Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name)
+    return Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name).until(
+        token.expires_at
+    )

@@ -327,7 +327,9 @@ def test_attendee_token_is_random_hashed_revocable_and_expiring(database: Databa
         stored = session.exec(select(AttendeeToken)).one()
         assert issued.raw not in stored.token_hash
         actor = pickup.resolve_token(session, raw=issued.raw, now=now)
-        assert actor == Actor.attendee(attendee_id, meeting.id, "Nguyễn Văn An")
+        assert actor == Actor.attendee(attendee_id, meeting.id, "Nguyễn Văn An").until(
+            now + timedelta(days=1)
+        )
         assert pickup.resolve_token(session, raw=issued.raw, now=now + timedelta(days=1)) is None
     with database.unit_of_work() as session:
         second = pickup.issue_token(
