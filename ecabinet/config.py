@@ -27,6 +27,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ASYNC_MODE": "eventlet",
         "STORAGE_DIR": str(instance_path / "storage"),
         "MAX_UPLOAD_MB": 50,
+        # Uploaded PDFs are read in a child process within these bounds (documents/pdf.py).
+        "PDF_MAX_PAGES": 2000,
+        "PDF_CHECK_SECONDS": 20,
+        "PDF_CHECK_MEMORY_MB": 768,
         # Attendee links printed on cards must outlive the preparation of a meeting.
         "ATTENDEE_TOKEN_DAYS": 30,
         "API_TOKEN_HOURS": 12,
@@ -78,7 +82,15 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"ECABINET_DATABASE_URL: not a database URL ({exc})") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError("ECABINET_DATABASE_URL: only sqlite:// and postgresql:// are supported")
-    for name in ("MAX_UPLOAD_MB", "ATTENDEE_TOKEN_DAYS", "API_TOKEN_HOURS", "SOCKET_MAX_IN_FLIGHT"):
+    for name in (
+        "MAX_UPLOAD_MB",
+        "ATTENDEE_TOKEN_DAYS",
+        "API_TOKEN_HOURS",
+        "SOCKET_MAX_IN_FLIGHT",
+        "PDF_MAX_PAGES",
+        "PDF_CHECK_SECONDS",
+        "PDF_CHECK_MEMORY_MB",
+    ):
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"ECABINET_{name}={value!r}: must be a positive whole number")

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
+from ecabinet.documents.pdf import PdfLimits
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
 from ecabinet.errors import Invalid, NotFound
 from ecabinet.web import database, form_data, storage, validate
@@ -30,6 +31,16 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
         title=fields.title,
         agenda_item_id=fields.agenda_item_id,
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        pdf_limits=pdf_limits(),
+    )
+
+
+def pdf_limits() -> PdfLimits:
+    config = current_app.config
+    return PdfLimits(
+        max_pages=int(config["PDF_MAX_PAGES"]),
+        seconds=float(config["PDF_CHECK_SECONDS"]),
+        memory_mb=int(config["PDF_CHECK_MEMORY_MB"]),
     )
 
 

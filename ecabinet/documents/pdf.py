@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import subprocess
+import sys
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from typing import Any
 
 from ecabinet.errors import Invalid
 
 log = logging.getLogger(__name__)
-MAX_PAGES = 2000
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """Bounds for reading one uploaded PDF (config: PDF_*). The read runs in a child process,
+    so a hostile file costs that process, never the server's hub."""
+
+    max_pages: int = 2000
+    max_depth: int = 100  # nesting of dictionaries and arrays
+    max_warnings: int = 200  # pypdf warnings before the file is called broken
+    seconds: float = 20.0  # wall clock; CPU is capped at the same figure
+    memory_mb: int = 768  # address space of the child
 
 
 @dataclass(frozen=True)
@@ -22,25 +35,83 @@ class PdfInfo:
     page_count: int
 
 
-def inspect_pdf(path: Path, head: bytes) -> PdfInfo:
-    """Accept only readable, unencrypted PDFs; anything else is a clear 422."""
+def _too_complex(message: str) -> Invalid:
+    return Invalid(message, code="pdf_too_complex", field="file")
+
+
+def inspect_pdf(path: Path, head: bytes, limits: PdfLimits | None = None) -> PdfInfo:
+    """Accept only readable, unencrypted PDFs within `limits`; anything else is a clear 422."""
+    limits = limits or PdfLimits()
     if not head.lstrip(b"\r\n\t ")[:5] == b"%PDF-":
         raise Invalid("Tệp không phải PDF.", code="not_a_pdf", field="file")
+    verdict = _probe(path, limits)
+    if verdict.get("warnings"):
+        log.info("pypdf warned %d times reading %s", verdict["warnings"], path.name)
+    if verdict.get("ok"):
+        pages = int(verdict["pages"])
+        if pages == 0:
+            raise Invalid("PDF không có trang nào.", code="pdf_pages", field="file")
+        return PdfInfo(page_count=pages)
+    code, detail = str(verdict.get("code")), str(verdict.get("detail", ""))
+    log.info("rejected PDF %s: %s %s", path.name, code, detail)
+    if code == "encrypted":
+        raise Invalid(
+            "PDF có mật khẩu, không thể hiển thị trên máy tính bảng.",
+            code="pdf_encrypted",
+            field="file",
+        )
+    if code == "unreadable":
+        raise Invalid("Không đọc được tệp PDF.", code="pdf_unreadable", field="file")
+    if code == "too_many_pages":
+        raise _too_complex(
+            f"PDF có quá nhiều trang (tối đa {limits.max_pages}). Vui lòng tách thành nhiều tệp."
+        )
+    raise _too_complex(
+        "Cấu trúc PDF quá phức tạp hoặc bị hỏng, máy chủ không kiểm tra được. "
+        "Vui lòng in lại ra PDF (Print to PDF) rồi tải lên."
+    )
+
+
+def _probe(path: Path, limits: PdfLimits) -> dict[str, Any]:
+    """Run ecabinet.documents.pdf_probe on `path` and return its verdict.
+
+    A child process, not a thread: pypdf is pure Python and would hold the GIL (and, under
+    eventlet, the hub); only a process can be killed when a file makes it loop or allocate.
+    Under eventlet and gevent the subprocess module is patched, so waiting yields the hub."""
+    command = [
+        sys.executable,
+        "-m",
+        "ecabinet.documents.pdf_probe",
+        str(path),
+        str(limits.max_pages),
+        str(limits.max_depth),
+        str(limits.max_warnings),
+        str(max(1, int(limits.seconds))),
+        str(limits.memory_mb),
+    ]
+    started = time.monotonic()
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            raise Invalid(
-                "PDF có mật khẩu, không thể hiển thị trên máy tính bảng.",
-                code="pdf_encrypted",
-                field="file",
-            )
-        pages = len(reader.pages)
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        log.info("rejected unreadable PDF: %s", exc)
-        raise Invalid("Không đọc được tệp PDF.", code="pdf_unreadable", field="file") from None
-    if pages == 0 or pages > MAX_PAGES:
-        raise Invalid(f"PDF phải có từ 1 đến {MAX_PAGES} trang.", code="pdf_pages", field="file")
-    return PdfInfo(page_count=pages)
+        done = subprocess.run(  # noqa: S603  (our own module, our own arguments)
+            command, capture_output=True, timeout=limits.seconds, check=False
+        )
+    except subprocess.TimeoutExpired:
+        log.warning("PDF check of %s ran out of time (%.0f s)", path.name, limits.seconds)
+        return {"ok": False, "code": "timeout"}
+    try:
+        verdict = json.loads(done.stdout or b"null")
+    except ValueError:
+        verdict = None
+    if not isinstance(verdict, dict):
+        # Killed by a resource limit (SIGXCPU, MemoryError at start-up) or a crash.
+        log.warning(
+            "PDF check of %s ended without a verdict (exit %s after %.1f s): %s",
+            path.name,
+            done.returncode,
+            time.monotonic() - started,
+            done.stderr[-300:].decode(errors="replace"),
+        )
+        return {"ok": False, "code": "crashed"}
+    return verdict
 
 
 _FONTS_REGISTERED = False

@@ -8,7 +8,7 @@ from typing import IO
 from ecabinet.actor import Actor
 from ecabinet.db import Database
 from ecabinet.documents import service
-from ecabinet.documents.pdf import inspect_pdf
+from ecabinet.documents.pdf import PdfLimits, inspect_pdf
 from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
 
@@ -26,13 +26,14 @@ def upload_document(
     title: str = "",
     agenda_item_id: int | None = None,
     max_bytes: int,
+    pdf_limits: PdfLimits | None = None,
 ) -> DocumentPublic:
     """Store one PDF. On any failure no row and no new file remain."""
     # Hash and parse outside the transaction: the writer lock is held only for the insert.
     blob = storage.receive(stream, max_bytes=max_bytes)
     created = False
     try:
-        info = inspect_pdf(blob.temp_path, blob.head)
+        info = inspect_pdf(blob.temp_path, blob.head, pdf_limits)
         with database.unit_of_work() as session:
             document = service.add_document(
                 session,

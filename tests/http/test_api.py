@@ -15,6 +15,7 @@ from ecabinet.actor import Role
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
+from tests import hostile_pdfs
 from tests.conftest import Login
 from tests.factories import (
     PASSWORD,
@@ -244,6 +245,8 @@ def test_failed_uploads_leave_no_row_and_no_file(
         (b"%PDF-1.4\ncorrupt", 422, "pdf_unreadable"),
         (b"", 422, "upload_empty"),
         (b"%PDF-" + b"0" * (1024 * 1024 + 10), 413, "upload_too_large"),
+        (hostile_pdfs.nested_dictionaries(), 422, "pdf_too_complex"),
+        (hostile_pdfs.exponential_tree(), 422, "pdf_too_complex"),
     ]
     for data, status, code in cases:
         response = upload(client, meeting.id, auth, data)
