@@ -17,6 +17,7 @@ from ecabinet import agenda, attendees, auth, documents, limits, live, meetings,
 from ecabinet.config import load_config
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
+from ecabinet.documents.upload import recover_interrupted
 from ecabinet.text import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     app.extensions["ecabinet.db"] = database
     store = Storage(app.config["STORAGE_DIR"])
     store.clean_temp()
+    if require_schema:
+        recover_interrupted(database, store)
     app.extensions["ecabinet.storage"] = store
 
     # One SocketIO per app: a module-level one would send emits to whichever app came last.

@@ -1,10 +1,18 @@
-"""Blob storage: files named by their sha256, written to a temp file and renamed into place."""
+"""Blob storage: files named by their sha256, written to a temp file and renamed into place.
+
+A blob lands in place before the row that points at it commits, and leaves after the row that
+pointed at it was deleted. Between the two sits an *intent*, a marker file written first and
+removed once the outcome is known: after a crash, start-up finds the intent and deletes the
+blob unless a row points at it (documents.upload.recover_interrupted). So no blob outlives its
+rows and no committed row lacks its blob, whenever the process dies.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,7 +36,9 @@ class Storage:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.tmp = self.root / "tmp"
+        self.intents = self.root / "intents"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self.intents.mkdir(parents=True, exist_ok=True)
 
     def path_for(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -54,6 +64,7 @@ class Storage:
                         head += chunk[: 1024 - len(head)]
                     digest.update(chunk)
                     out.write(chunk)
+                    time.sleep(0)  # let a green-thread hub serve others between chunks
                 out.flush()
                 os.fsync(out.fileno())
             if size == 0:
@@ -64,20 +75,57 @@ class Storage:
         return ReceivedBlob(temp_path, digest.hexdigest(), size, head)
 
     def promote(self, blob: ReceivedBlob) -> bool:
-        """Move a received blob into place. Returns True if this call created the file."""
+        """Move a received blob into place. Returns True if this call created the file.
+        Call only while holding an intent for its sha256."""
         final = self.path_for(blob.sha256)
         if final.exists():
             blob.temp_path.unlink(missing_ok=True)
             return False
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(blob.temp_path, final)
+        _fsync_dir(final.parent)
         return True
+
+    def intend(self, sha256: str) -> Path:
+        """Mark that a reference to this blob is about to change (upload or delete); durable
+        before the change starts. Remove it with settle() once the outcome is known."""
+        self.path_for(sha256)  # validates the name
+        marker = self.intents / f"{sha256}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        _fsync_dir(self.intents)
+        return marker
+
+    def settle(self, marker: Path) -> None:
+        marker.unlink(missing_ok=True)
+
+    def pending_intents(self, *, include_live: bool = False) -> list[tuple[str, Path]]:
+        """Intents left behind, as (sha256, marker). Those of processes still running are
+        in progress, not left behind, and are skipped unless `include_live`."""
+        found = []
+        for marker in self.intents.iterdir():
+            sha256, _, rest = marker.name.partition(".")
+            pid = rest.partition(".")[0]
+            if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+                continue  # not ours
+            if not include_live and pid.isdigit() and _process_alive(int(pid)):
+                continue
+            found.append((sha256, marker))
+        return found
+
+    def others_intend(self, sha256: str, mine: list[Path]) -> bool:
+        """Whether another operation in progress holds an intent for this blob."""
+        return any(m not in mine for m in self.intents.glob(f"{sha256}.*"))
 
     def discard(self, blob: ReceivedBlob) -> None:
         blob.temp_path.unlink(missing_ok=True)
 
     def delete(self, sha256: str) -> None:
         self.path_for(sha256).unlink(missing_ok=True)
+
+    def blob_hashes(self) -> set[str]:
+        """Every blob on disk (for consistency checks)."""
+        return {p.name for p in self.root.glob("??/*") if p.is_file()}
 
     def clean_temp(self) -> int:
         """Remove partial uploads left by a crash; run at start-up."""
@@ -86,3 +134,24 @@ class Storage:
             leftover.unlink(missing_ok=True)
             removed += 1
         return removed
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in `path` survive a power cut, not only a crash."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is starting up: its own old intents are left behind
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,10 +1,16 @@
-"""The upload use case: receive → validate → record → move into place, all or nothing."""
+"""The upload use case: receive → validate → record → move into place, all or nothing; and
+deleting rows with their blobs. Crash-safe through the storage's intents (storage.py)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
+from sqlmodel import Session
+
+from ecabinet import failpoints
 from ecabinet.actor import Actor
 from ecabinet.db import Database
 from ecabinet.documents import service
@@ -28,12 +34,16 @@ def upload_document(
     max_bytes: int,
     pdf_limits: PdfLimits | None = None,
 ) -> DocumentPublic:
-    """Store one PDF. On any failure no row and no new file remain."""
+    """Store one PDF. On any failure, a crash included, no row and no new file remain."""
     # Hash and parse outside the transaction: the writer lock is held only for the insert.
     blob = storage.receive(stream, max_bytes=max_bytes)
+    failpoints.reach("upload.received")
     created = False
+    intent: Path | None = None
     try:
         info = inspect_pdf(blob.temp_path, blob.head, pdf_limits)
+        intent = storage.intend(blob.sha256)
+        failpoints.reach("upload.intended")
         with database.unit_of_work() as session:
             document = service.add_document(
                 session,
@@ -46,15 +56,20 @@ def upload_document(
                 agenda_item_id=agenda_item_id,
             )
             session.flush()
+            # In place before the commit, so a committed row never lacks its file; the
+            # intent covers a crash between here and the commit.
             created = storage.promote(blob)
+            failpoints.reach("upload.promoted")
             result = DocumentPublic.model_validate(document)
+        failpoints.reach("upload.committed")
     except BaseException:
         storage.discard(blob)
         if created:
-            with database.unit_of_work(write=False) as session:
-                if not service.is_referenced(session, blob.sha256):
-                    storage.delete(blob.sha256)
+            _drop_unreferenced(database, storage, [blob.sha256], [intent] if intent else [])
         raise
+    finally:
+        if intent is not None:
+            storage.settle(intent)
     return result
 
 
@@ -62,14 +77,57 @@ def delete_document(
     database: Database, storage: Storage, *, actor: Actor, document_id: int
 ) -> None:
     """Delete a document and, once no row points at it, its blob."""
-    with database.unit_of_work() as session:
-        sha256 = service.delete_document(session, actor=actor, document_id=document_id)
-    drop_unreferenced(database, storage, [sha256])
+    delete_with_blobs(
+        database,
+        storage,
+        lambda session: [service.delete_document(session, actor=actor, document_id=document_id)],
+    )
 
 
-def drop_unreferenced(database: Database, storage: Storage, hashes: list[str]) -> None:
-    """Delete the blobs no document row points at any more (after the rows' commit)."""
+def delete_with_blobs(
+    database: Database, storage: Storage, delete: Callable[[Session], list[str]]
+) -> None:
+    """Run `delete` (it returns the sha256 of the document rows it removed) in one unit of
+    work, then delete the blobs no row points at any more. Intents written before the commit
+    let start-up finish the job if the process dies in between."""
+    intents: list[Path] = []
+    try:
+        with database.unit_of_work() as session:
+            hashes = sorted(set(delete(session)))
+            intents = [storage.intend(sha) for sha in hashes]
+        failpoints.reach("delete.committed")
+        _drop_unreferenced(database, storage, hashes, intents)
+    finally:
+        for intent in intents:
+            storage.settle(intent)
+
+
+def _drop_unreferenced(
+    database: Database, storage: Storage, hashes: list[str], mine: list[Path]
+) -> None:
     with database.unit_of_work(write=False) as session:
         orphans = [sha for sha in set(hashes) if not service.is_referenced(session, sha)]
     for sha in orphans:
-        storage.delete(sha)
+        # An upload of the same bytes in progress holds its own intent: leave the file to it.
+        if not storage.others_intend(sha, mine):
+            storage.delete(sha)
+
+
+def recover_interrupted(database: Database, storage: Storage) -> int:
+    """At start-up: finish what a crash interrupted. Each intent left behind names a blob
+    whose reference was changing; the blob stays only if a row points at it. Returns how
+    many blobs were removed."""
+    removed = 0
+    pending = storage.pending_intents()
+    if not pending:
+        return 0
+    with database.unit_of_work(write=False) as session:
+        keep = {sha for sha, _ in pending if service.is_referenced(session, sha)}
+    for sha, marker in pending:
+        if sha not in keep and storage.path_for(sha).exists():
+            storage.delete(sha)
+            removed += 1
+        storage.settle(marker)
+    if removed:
+        log.warning("removed %d file(s) left by an interrupted upload or deletion", removed)
+    return removed

@@ -6,7 +6,7 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from ecabinet.auth.permissions import Perm
-from ecabinet.documents.upload import drop_unreferenced
+from ecabinet.documents.upload import delete_with_blobs
 from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, storage, to_json
@@ -61,7 +61,10 @@ def update_meeting(meeting_id: int) -> Response:
 @requires(Perm.EDIT_MEETING)
 @api_doc(summary="Delete a meeting that is not live", status=204)
 def delete_meeting(meeting_id: int) -> Response:
-    with database().unit_of_work() as db_session:
-        hashes = service.delete_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id)
-    drop_unreferenced(database(), storage(), hashes)
+    actor = actor_or_401()
+    delete_with_blobs(
+        database(),
+        storage(),
+        lambda db_session: service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id),
+    )
     return Response(status=204)

@@ -14,7 +14,7 @@ from ecabinet.attendees.service import list_attendees
 from ecabinet.auth import service as auth
 from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.documents.service import list_documents
-from ecabinet.documents.upload import drop_unreferenced
+from ecabinet.documents.upload import delete_with_blobs
 from ecabinet.errors import AppError
 from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
@@ -147,8 +147,10 @@ def edit(meeting_id: int) -> Response | tuple[str, int]:
 @requires(Perm.EDIT_MEETING)
 def delete(meeting_id: int) -> Response:
     actor = actor_or_401()
-    with database().unit_of_work() as db_session:
-        hashes = service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id)
-    drop_unreferenced(database(), storage(), hashes)
+    delete_with_blobs(
+        database(),
+        storage(),
+        lambda db_session: service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id),
+    )
     flash("Đã xóa cuộc họp.", "success")
     return redirect(url_for("meetings.list_page"))

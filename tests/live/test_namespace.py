@@ -143,19 +143,36 @@ def make_api_token(app: Flask, meeting: MeetingFixture) -> str:
 def test_revoked_token_loses_access_at_the_next_event(
     app: Flask, app_db: Database, meeting: MeetingFixture
 ) -> None:
-    from sqlmodel import select
+    from sqlmodel import update
 
-    from ecabinet.pickup import service as pickup
     from ecabinet.pickup.models import AttendeeToken
+    from ecabinet.timeutil import utcnow
 
     token = make_token(app_db, meeting)
     tablet = sio(app, auth={"token": token})
     assert tablet.emit("meeting:join", {"meeting_id": meeting.id}, callback=True)["ok"]
     with app_db.unit_of_work() as session:
-        row = session.exec(select(AttendeeToken)).one()
-        pickup.revoke_tokens(session, attendee_id=row.attendee_id)
+        # Behind the services' back (no after-commit sweep): only the per-event check is left.
+        session.exec(update(AttendeeToken).values(revoked_at=utcnow()))
     ack = tablet.emit("meeting:sync", {"meeting_id": meeting.id}, callback=True)
     assert ack["error"]["code"] == "unauthorized"
+    assert not tablet.is_connected()
+
+
+def test_revocation_cuts_an_idle_socket(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    from sqlmodel import select
+
+    from ecabinet.pickup import service as pickup
+    from ecabinet.pickup.models import AttendeeToken
+
+    tablet = sio(app, auth={"token": make_token(app_db, meeting)})
+    assert tablet.emit("meeting:join", {"meeting_id": meeting.id}, callback=True)["ok"]
+    with app_db.unit_of_work() as session:
+        row = session.exec(select(AttendeeToken)).one()
+        pickup.revoke_tokens(session, attendee_id=row.attendee_id)
+    app.extensions["ecabinet.live"].wait_for_sweeps()
     assert not tablet.is_connected()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ecabinet.attendees.phones import normalise_phone
+from ecabinet.db import Database
 from ecabinet.documents.pdf import inspect_pdf, text_pdf
 from ecabinet.documents.service import clean_filename
 from ecabinet.documents.storage import Storage
@@ -116,3 +117,38 @@ def test_storage_cleans_partial_uploads_at_start(tmp_path: Path) -> None:
 )
 def test_clean_filename(raw: str, expected: str) -> None:
     assert clean_filename(raw) == expected
+
+
+def _land(storage: Storage, data: bytes) -> str:
+    blob = storage.receive(io.BytesIO(data), max_bytes=10_000)
+    storage.promote(blob)
+    return blob.sha256
+
+
+def test_start_up_finishes_what_a_crash_interrupted(
+    database: Database, storage: Storage, tmp_path: Path
+) -> None:
+    from ecabinet.documents.upload import recover_interrupted
+    from tests.factories import make_document, make_meeting
+
+    meeting = make_meeting(database)
+    kept = make_document(database, storage, meeting)  # a row points at it
+    orphan = _land(storage, b"%PDF-1.4 landed, then the process died before the commit")
+    storage.intend(orphan)
+    storage.intend(kept.sha256)
+    untouched = _land(storage, b"%PDF-1.4 no intent: not ours to judge")
+    assert recover_interrupted(database, storage) == 1
+    assert storage.blob_hashes() == {kept.sha256, untouched}
+    assert list(storage.intents.iterdir()) == []
+
+
+def test_intents_of_a_running_process_are_left_alone(storage: Storage) -> None:
+    import os
+
+    sha = _land(storage, b"%PDF-1.4 an upload in progress elsewhere")
+    marker = storage.intents / f"{sha}.{os.getppid()}.abcd1234"  # the test runner is alive
+    marker.touch()
+    assert storage.pending_intents() == []
+    assert storage.pending_intents(include_live=True) == [(sha, marker)]
+    assert storage.others_intend(sha, []) is True
+    assert storage.others_intend(sha, [marker]) is False

@@ -1,0 +1,158 @@
+"""kill -9 against a real server: at named points of an upload or deletion (failpoints), and at
+random moments during a stream of uploads and agenda edits. After each restart no blob lacks a
+row, no row lacks its blob, and nothing that was acknowledged is lost."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+from sqlmodel import select
+
+from ecabinet.agenda.models import AgendaItem
+from ecabinet.db import Database
+from ecabinet.documents.models import Document
+from ecabinet.documents.storage import Storage
+from tests.factories import PASSWORD, MeetingFixture, make_meeting, sample_pdf
+from tests.tools import ServerProcess
+
+pytestmark = pytest.mark.system
+
+
+def bearer(server: ServerProcess, username: str) -> dict[str, str]:
+    response = requests.post(
+        f"{server.url}/api/v1/auth/tokens",
+        json={"username": username, "password": PASSWORD},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def upload(server: ServerProcess, meeting: MeetingFixture, auth: dict[str, str], n: int) -> Any:
+    return requests.post(
+        f"{server.url}/api/v1/meetings/{meeting.id}/documents",
+        files={"file": (f"Tài liệu {n}.pdf", sample_pdf(f"Tài liệu số {n}"), "application/pdf")},
+        headers=auth,
+        timeout=30,
+    )
+
+
+def assert_consistent(database: Database, server: ServerProcess) -> set[str]:
+    """Blobs on disk are exactly the ones rows point at; nothing half-done is left."""
+    storage = Storage(server.instance / "storage")
+    with database.unit_of_work(write=False) as session:
+        rows = set(session.exec(select(Document.sha256)))
+    assert storage.blob_hashes() == rows, "a blob without a row, or a row without its blob"
+    assert list(storage.tmp.iterdir()) == []
+    assert list(storage.intents.iterdir()) == []
+    return rows
+
+
+def crash_at(server: ServerProcess, point: str) -> None:
+    server.extra_env["ECABINET_FAILPOINTS"] = point
+    server.start()
+
+
+def assert_died(server: ServerProcess) -> None:
+    assert server.proc is not None
+    assert server.proc.wait(timeout=10) == -signal.SIGKILL
+    server.proc = None
+
+
+def test_killed_at_every_step_of_an_upload_or_deletion_leaves_nothing_behind(
+    database: Database, live_server: ServerProcess
+) -> None:
+    meeting = make_meeting(database)
+    live_server.stop()
+    # "At the moment the file lands" most often, and every other step of both paths twice.
+    points = ["upload.promoted"] * 5 + [
+        p
+        for p in ("upload.received", "upload.intended", "upload.committed", "delete.committed")
+        for _ in range(2)
+    ]
+    committed: set[str] = set()
+    for n, point in enumerate(points):
+        crash_at(live_server, point)
+        committed = assert_consistent(database, live_server)
+        auth = bearer(live_server, meeting.secretary.username)
+        if point == "delete.committed":
+            kept = upload(live_server, meeting, auth, 1000 + n)
+            assert kept.status_code == 201, kept.text
+            with pytest.raises(requests.ConnectionError):
+                requests.delete(
+                    f"{live_server.url}/api/v1/documents/{kept.json()['id']}",
+                    headers=auth,
+                    timeout=30,
+                )
+        else:
+            with pytest.raises(requests.ConnectionError):
+                upload(live_server, meeting, auth, n)
+        assert_died(live_server)
+    live_server.extra_env.pop("ECABINET_FAILPOINTS")
+    live_server.start()
+    after = assert_consistent(database, live_server)
+    # The upload that died after its commit is kept (its row and file); the others left nothing.
+    assert len(after - committed) <= 1
+    auth = bearer(live_server, meeting.secretary.username)
+    assert upload(live_server, meeting, auth, 9999).status_code == 201
+    assert_consistent(database, live_server)
+
+
+def test_random_kills_lose_nothing_acknowledged(
+    database: Database, live_server: ServerProcess
+) -> None:
+    meeting = make_meeting(database, items=3)
+    rng = random.Random(20261130)  # noqa: S311  (test timing, not security)
+    acknowledged_docs: set[str] = set()
+    acknowledged_titles: dict[int, str] = {}
+    counter = 0
+    for _ in range(4):
+        auth = bearer(live_server, meeting.secretary.username)
+        stop = threading.Event()
+
+        def work(auth: dict[str, str] = auth, stop: threading.Event = stop) -> None:
+            nonlocal counter
+            while not stop.is_set():
+                counter += 1
+                item_id = meeting.item_ids[counter % len(meeting.item_ids)]
+                title = f"Nội dung sửa lần {counter}"
+                try:
+                    edited = requests.patch(
+                        f"{live_server.url}/api/v1/agenda/{item_id}",
+                        json={"title": title},
+                        headers=auth,
+                        timeout=10,
+                    )
+                    if edited.status_code == 200:
+                        acknowledged_titles[item_id] = title
+                    uploaded = upload(live_server, meeting, auth, counter)
+                    if uploaded.status_code == 201:
+                        acknowledged_docs.add(uploaded.json()["sha256"])
+                except requests.RequestException:
+                    return
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        time.sleep(rng.uniform(0.3, 1.5))
+        assert live_server.proc is not None
+        live_server.proc.kill()
+        assert_died(live_server)
+        stop.set()
+        worker.join(timeout=30)
+        live_server.start()
+        stored = assert_consistent(database, live_server)
+        assert acknowledged_docs <= stored
+        with database.unit_of_work(write=False) as session:
+            for item_id, title in acknowledged_titles.items():
+                item = session.get(AgendaItem, item_id)
+                assert item is not None
+                # The last acknowledged edit, or one sent after it that committed before the kill.
+                number = int(item.title.rsplit(" ", 1)[1])
+                assert number >= int(title.rsplit(" ", 1)[1])
+    assert acknowledged_docs, "the kills came before any upload finished: the test saw nothing"
