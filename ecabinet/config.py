@@ -42,7 +42,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SOCKET_EVENT_LIMIT": "10 per second",
         "SOCKET_CREDENTIAL_LIMIT": "30 per second",
         "SOCKET_MAX_IN_FLIGHT": 4,
-        "PUBLIC_URL": "",  # base for links in QR codes; empty = the address the request came to
+        # Base of links in QR codes and on cards. Empty: the address the request came to, but
+        # only for hosts listed in PUBLIC_HOSTS (or loopback); never a client-chosen Host.
+        "PUBLIC_URL": "",
+        "PUBLIC_HOSTS": [],
         "ALLOWED_ORIGINS": [],  # extra Socket.IO origins (linked sites); same-origin always allowed
         "SESSION_COOKIE_SECURE": False,  # agency LANs often serve plain HTTP
         "SESSION_COOKIE_HTTPONLY": True,
@@ -94,6 +97,12 @@ def validate(config: Mapping[str, Any]) -> None:
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"ECABINET_{name}={value!r}: must be a positive whole number")
+    if not isinstance(config["PUBLIC_HOSTS"], list) or not all(
+        isinstance(h, str) for h in config["PUBLIC_HOSTS"]
+    ):
+        raise ConfigError(
+            'ECABINET_PUBLIC_HOSTS: must be a JSON list of host names, e.g. ["hop.tinhuy.vn"]'
+        )
     if not isinstance(config["ALLOWED_ORIGINS"], list):
         raise ConfigError('ECABINET_ALLOWED_ORIGINS: must be a JSON list, e.g. ["https://a.vn"]')
     public_url = str(config["PUBLIC_URL"])

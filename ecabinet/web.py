@@ -106,7 +106,9 @@ def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
-MEETING_SCOPED = frozenset({Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE})
+MEETING_SCOPED = frozenset(
+    {Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE, Perm.VIEW_ATTENDEES}
+)
 
 
 def _check_scope(actor: Actor, perm: Perm, kwargs: dict[str, Any]) -> None:
@@ -210,6 +212,14 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 def _handle_app_error(exc: AppError) -> BaseResponse:
     if exc.status == 401 and not wants_json() and request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if exc.status == 403 and not wants_json() and "attendee_token" in session:
+        # A browser that opened a delegate's link, now on a staff page: say why, and how out.
+        return error_response(
+            403,
+            "attendee_session",
+            "Trình duyệt này đang mở phiên họp bằng liên kết của đại biểu, nên không vào được "
+            "trang quản lý. Hãy đăng nhập bằng tài khoản cán bộ để tiếp tục.",
+        )
     response = error_response(exc.status, exc.code, exc.message, exc.field)
     if exc.status == 429:
         response.headers["Retry-After"] = "60"
@@ -273,7 +283,22 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class DechunkedInput:
+    """eventlet's WSGI server decodes a chunked request body but does not set
+    `wsgi.input_terminated`, so Werkzeug read every chunked upload as empty ("no file").
+    Say so, and Werkzeug reads it, bounded by MAX_CONTENT_LENGTH (413 past it)."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if getattr(environ.get("eventlet.input"), "chunked_input", False):
+            environ["wsgi.input_terminated"] = True
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = DechunkedInput(app.wsgi_app)  # type: ignore[method-assign]
     csrf.init_app(app)
     app.before_request(_csrf_unless_bearer)
     app.after_request(_security_headers)

@@ -8,26 +8,24 @@ from werkzeug.wrappers import Response
 from ecabinet.attendees import service
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeePublic, AttendeeUpdate
 from ecabinet.auth.permissions import Perm
-from ecabinet.meetings.service import load_meeting
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("attendees_api", __name__, url_prefix="/api/v1")
 
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET"])
-@requires(Perm.EDIT_MEETING)
+@requires(Perm.VIEW_ATTENDEES)
 @api_doc(
-    summary="Attendees of a meeting (phones included: secretaries only)",
+    summary="Attendees of a meeting (staff of the meeting; phones for its secretaries only)",
     response=AttendeePublic,
     many=True,
 )
 def list_attendees(meeting_id: int) -> Response:
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(
-            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+        attendees = service.list_attendees_for(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id
         )
-        attendees = service.list_attendees(db_session, meeting_id)
-        return to_json([AttendeePublic.model_validate(a) for a in attendees])
+    return to_json([AttendeePublic.model_validate(a, from_attributes=True) for a in attendees])
 
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["POST"])

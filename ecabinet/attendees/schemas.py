@@ -36,5 +36,5 @@ class AttendeePublic(BaseModel):
     full_name: str
     position: str
     unit: str
-    phone: str
+    phone: str | None = Field(description="E.164; null for callers who may not see contacts")
     role: str

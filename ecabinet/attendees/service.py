@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
 from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
-from ecabinet.auth.permissions import Perm
+from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
@@ -17,8 +19,43 @@ MAX_ATTENDEES = 5000
 
 
 def list_attendees(session: Session, meeting_id: int) -> list[Attendee]:
+    """Every attendee with every field: for services, never shown to a user as it is."""
     query = select(Attendee).where(Attendee.meeting_id == meeting_id)
     return list(session.exec(query.order_by(col(Attendee.id))))
+
+
+@dataclass(frozen=True)
+class AttendeeView:
+    """An attendee as one viewer may see them; `phone` is None for those without contacts."""
+
+    id: int
+    meeting_id: int
+    full_name: str
+    position: str
+    unit: str
+    role: str
+    phone: str | None
+
+
+def list_attendees_for(session: Session, *, actor: Actor, meeting_id: int) -> list[AttendeeView]:
+    """The attendee list as `actor` may see it. The one rule for pages and the API alike:
+    staff of the meeting see who attends; phone numbers only those who may contact them."""
+    meeting = meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_ATTENDEES
+    )
+    contacts = Perm.VIEW_CONTACTS in meeting_perms(actor, meeting)
+    return [
+        AttendeeView(
+            id=attendee.id or 0,
+            meeting_id=attendee.meeting_id,
+            full_name=attendee.full_name,
+            position=attendee.position,
+            unit=attendee.unit,
+            role=attendee.role,
+            phone=attendee.phone if contacts else None,
+        )
+        for attendee in list_attendees(session, meeting_id)
+    ]
 
 
 def get_attendee(session: Session, *, actor: Actor, attendee_id: int, perm: Perm) -> Attendee:

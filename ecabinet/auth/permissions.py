@@ -20,6 +20,8 @@ class Perm(StrEnum):
     EDIT_MEETING = "meeting.edit"  # the meeting's secretary: agenda, documents, attendees
     CREATE_MEETING = "meeting.create"
     CONTROL_LIVE = "live.control"  # the meeting's chair or secretary
+    VIEW_ATTENDEES = "attendees.view"  # staff of the meeting: names, positions, units
+    VIEW_CONTACTS = "attendees.contacts"  # attendees' phone numbers: secretary and admins
     MANAGE_USERS = "users.manage"
 
 
@@ -32,6 +34,8 @@ ROUTE_AUDIENCE: dict[Perm, frozenset[str]] = {
     Perm.EDIT_MEETING: frozenset({"staff"}),
     Perm.CREATE_MEETING: frozenset({"staff"}),
     Perm.CONTROL_LIVE: frozenset({"staff"}),
+    Perm.VIEW_ATTENDEES: frozenset({"staff"}),
+    Perm.VIEW_CONTACTS: frozenset({"staff"}),
     Perm.MANAGE_USERS: frozenset({"staff"}),
 }
 
@@ -60,13 +64,22 @@ def check_route(actor: Actor | None, perm: Perm) -> None:
 def meeting_perms(actor: Actor, meeting: MeetingLike) -> frozenset[Perm]:
     if actor.is_attendee:
         return frozenset({Perm.VIEW_MEETING}) if actor.meeting_id == meeting.id else frozenset()
+    secretary = frozenset(
+        {
+            Perm.VIEW_MEETING,
+            Perm.EDIT_MEETING,
+            Perm.CONTROL_LIVE,
+            Perm.VIEW_ATTENDEES,
+            Perm.VIEW_CONTACTS,
+        }
+    )
     if actor.role == Role.ADMIN:
-        return frozenset({Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE})
+        return secretary
     perms: set[Perm] = set()
     if actor.user_id is not None and meeting.secretary_id == actor.user_id:
-        perms |= {Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE}
+        perms |= secretary
     if actor.user_id is not None and meeting.chair_id == actor.user_id:
-        perms |= {Perm.VIEW_MEETING, Perm.CONTROL_LIVE}
+        perms |= {Perm.VIEW_MEETING, Perm.CONTROL_LIVE, Perm.VIEW_ATTENDEES}
     return frozenset(perms)
 
 

@@ -17,10 +17,12 @@ from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
 
 MAX_DOCUMENTS_PER_MEETING = 300
+MAX_FILENAME = 255  # the column's length
 
 
-def clean_filename(raw: str) -> str:
-    """Keep only the last path part, NFC, no control characters; always ends in .pdf."""
+def clean_filename(raw: str, *, max_length: int = MAX_FILENAME) -> str:
+    """Keep only the last path part, NFC, no control characters; always ends in .pdf.
+    A long name keeps its beginning (where people put what it is) and its extension."""
     name = unicodedata.normalize("NFC", raw or "")
     name = PureWindowsPath(PurePosixPath(name).name).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
@@ -28,7 +30,14 @@ def clean_filename(raw: str) -> str:
         name = "tai-lieu.pdf"
     if not name.lower().endswith(".pdf"):
         name += ".pdf"
-    return name[-255:]
+    if len(name) <= max_length:
+        return name
+    stem, extension = name[:-4], name[-4:]
+    stem = stem[: max_length - len(extension) - 1]
+    # Never end on a lone combining mark or mid-word space: cut back to a whole character.
+    while stem and (unicodedata.combining(stem[-1]) or stem[-1].isspace()):
+        stem = stem[:-1]
+    return stem + "…" + extension
 
 
 def list_documents(session: Session, meeting_id: int) -> list[Document]:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.actor import Role
 from ecabinet.agenda.service import list_items
-from ecabinet.attendees.service import list_attendees
+from ecabinet.attendees.service import list_attendees_for
 from ecabinet.auth import service as auth
 from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.documents.service import list_documents
@@ -86,12 +86,15 @@ def render_workspace(
         meeting = service.load_meeting(
             db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
         )
+        perms = meeting_perms(actor, meeting)
         context = {
             "meeting": meeting,
             "items": list_items(db_session, meeting_id),
             "documents": list_documents(db_session, meeting_id),
-            "attendees": list_attendees(db_session, meeting_id),
-            "perms": meeting_perms(actor, meeting),
+            "attendees": list_attendees_for(db_session, actor=actor, meeting_id=meeting_id)
+            if Perm.VIEW_ATTENDEES in perms
+            else [],
+            "perms": perms,
             "chairs": auth.list_users(db_session, role=Role.CHAIR),
         }
     html = render_template(

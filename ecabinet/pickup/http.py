@@ -1,26 +1,64 @@
-"""Building attendee links: the configured public URL, or the address the request came to."""
+"""Building attendee links: the configured public URL, or a host from the allow-list.
+
+A link printed on a card or a QR code must point at this server whoever asked for it; the
+request's Host header is chosen by the client, so it is used only when it names a host the
+operator listed (PUBLIC_HOSTS) or this machine itself (loopback: a local demo)."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
 from flask import current_app, request, url_for
 
 from ecabinet.actor import Actor
+from ecabinet.errors import Conflict
 from ecabinet.pickup import service
 from ecabinet.web import database
 
 
 def public_url(path: str) -> str:
-    base = str(current_app.config["PUBLIC_URL"]).rstrip("/") or request.host_url.rstrip("/")
-    return base + path
+    return public_base() + path
+
+
+def public_base() -> str:
+    """Where tablets reach this server; refuses rather than trust an unknown Host header."""
+    configured = str(current_app.config["PUBLIC_URL"]).rstrip("/")
+    if configured:
+        return configured
+    host = request.host.lower()
+    allowed = {h.lower().rstrip("/") for h in current_app.config["PUBLIC_HOSTS"]}
+    if host in allowed or _hostname(host) in allowed or _is_loopback(_hostname(host)):
+        return request.host_url.rstrip("/")
+    raise Conflict(
+        f"Chưa cấu hình địa chỉ công khai nên không thể tạo liên kết với tên máy “{host[:80]}”. "
+        "Quản trị viên cần đặt ECABINET_PUBLIC_URL (ví dụ http://192.168.1.10:5000) "
+        "hoặc thêm tên máy này vào ECABINET_PUBLIC_HOSTS.",
+        code="public_url_not_set",
+    )
+
+
+def _hostname(host: str) -> str:
+    if host.startswith("["):  # [::1]:5000
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def issue_link(actor: Actor, attendee_id: int) -> tuple[service.IssuedToken, str, str]:
     """Issue a token and return it with the tablet link and the QR image URL."""
+    base = public_base()  # refuse before anything is revoked or issued
     ttl = timedelta(days=int(current_app.config["ATTENDEE_TOKEN_DAYS"]))
     with database().unit_of_work() as db_session:
         issued = service.issue_token(db_session, actor=actor, attendee_id=attendee_id, ttl=ttl)
-    link = public_url(url_for("pickup.enter", token=issued.raw))
+    link = base + url_for("pickup.enter", token=issued.raw)
     qr_url = url_for("pickup.qr", token=issued.raw)
     return issued, link, qr_url

@@ -11,7 +11,7 @@ from ecabinet.errors import NotFound
 from ecabinet.pickup import service
 from ecabinet.pickup.http import issue_link, public_url
 from ecabinet.pickup.qr import qr_png
-from ecabinet.web import actor_or_401, database, requires
+from ecabinet.web import actor_or_401, current_actor, database, requires
 
 bp = Blueprint("pickup", __name__)
 
@@ -46,11 +46,17 @@ def issue(attendee_id: int) -> str:
     )
 
 
-@bp.route("/p/<token>")
+@bp.route("/p/<token>", methods=["GET", "POST"])
 @requires(Perm.PUBLIC)
-def enter(token: str) -> Response:
-    """The link in the QR code: remember the token in a fresh session, then open the tablet."""
+def enter(token: str) -> Response | tuple[str, int]:
+    """The link in the QR code: remember the token in a fresh session, then open the tablet.
+    A browser signed in as staff is asked first (a POST with its CSRF token): opening a
+    delegate's link there would end the staff session without a word."""
     _resolve_or_404(token)
+    actor = current_actor()
+    if request.method == "GET" and actor is not None and actor.is_staff:
+        html = render_template("pickup/switch.html", actor=actor, token=token, role=actor.role)
+        return html, 200
     session.clear()
     session.permanent = True
     session["attendee_token"] = token

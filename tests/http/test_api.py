@@ -263,6 +263,24 @@ def test_failed_uploads_leave_no_row_and_no_file(
     assert blobs(app_storage) == []
 
 
+def test_a_long_vietnamese_file_name_keeps_its_beginning(
+    client: FlaskClient, meeting: MeetingFixture
+) -> None:
+    import unicodedata
+
+    words = "Báo cáo tổng kết công tác xây dựng Đảng và hệ thống chính trị năm 2026 "
+    name = unicodedata.normalize("NFD", (words * 5)[:296] + ".pdf")  # 300 characters, NFD
+    auth = bearer(client, meeting.secretary.username)
+    response = upload(client, meeting.id, auth, sample_pdf(), name=name)
+    assert response.status_code == 201, response.json
+    stored = response.json["filename"]
+    assert stored.startswith("Báo cáo tổng kết công tác")  # NFC, from the beginning
+    assert stored.endswith("….pdf")
+    assert len(stored) <= 255
+    assert unicodedata.is_normalized("NFC", stored)
+    assert response.json["title"].startswith("Báo cáo tổng kết")
+
+
 def test_request_over_the_size_cap_is_413_json(
     app: Flask, client: FlaskClient, meeting: MeetingFixture
 ) -> None:
