@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from ecabinet import agenda, attendees, auth, documents, limits, live, meetings, ops, pickup, web
 from ecabinet.config import load_config
@@ -37,9 +37,13 @@ def _web_folder(name: str) -> str:
 
 
 class BoundedInt(IntegerConverter):
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
+    """Ids past MAX_ID (the id columns' range) match the route but name nothing (0), so they
+    get the route's own 404. A converter that refused them made werkzeug try the path's other
+    routes and answer 405 where another method shares the path."""
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        return number if number <= MAX_ID else 0
 
 
 def same_origin_or(extra: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:
@@ -69,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
         static_folder=_web_folder("static"),
         template_folder=_web_folder("templates"),
     )
-    # Ids in URLs beyond a 64-bit integer are a 404, not a database overflow.
+    # Ids in URLs beyond the id columns' range are a 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     load_config(app, overrides=config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])

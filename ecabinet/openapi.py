@@ -10,10 +10,14 @@ from pydantic import BaseModel
 
 from ecabinet import __version__
 from ecabinet.auth.permissions import PERM_ATTR
+from ecabinet.text import MAX_ID
 from ecabinet.web import OPENAPI_ATTR
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 REF = "#/components/schemas/{model}"
+# `<int:...>` ids start at 1, and the app's converter (BoundedInt) routes nothing past a
+# PostgreSQL integer (ecabinet.text.MAX_ID).
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -22,6 +26,37 @@ def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str,
         components[name] = sub
     components[model.__name__] = schema
     return {"$ref": REF.format(model=model.__name__)}
+
+
+def _form_field(schema: dict[str, Any]) -> dict[str, Any]:
+    """A form field cannot be null: a client leaves it out to mean "no value", and a part
+    that reads `null` is text the server rejects. So `X | None` is documented as just X."""
+    options = [option for option in schema.get("anyOf", []) if option != {"type": "null"}]
+    if len(options) != 1 or len(options) == len(schema["anyOf"]):
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    return {**options[0], **rest}
+
+
+def _multipart_schema(
+    model: type[BaseModel], files: dict[str, str], components: dict[str, Any]
+) -> dict[str, Any]:
+    """One object: the model's fields plus the binary parts. Not an `allOf` of the two, which
+    no body can satisfy when the model forbids extra properties (the file would be one)."""
+    schema = model.model_json_schema(ref_template=REF)
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    properties = {name: _form_field(sub) for name, sub in schema.get("properties", {}).items()}
+    for name, description in files.items():
+        properties[name] = {"type": "string", "format": "binary", "description": description}
+    required = list(dict.fromkeys([*schema.get("required", []), *files]))
+    return {
+        **schema,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
 
 
 def _error_response() -> dict[str, Any]:
@@ -63,7 +98,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
+                "schema": {**_ID} if conv == "int" else {"type": "string"},
             }
             for conv, name in _PARAM.findall(rule.rule)
         ]
@@ -88,24 +123,20 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             for error_status in ("400", "401", "403", "404", "409", "422", "429"):
                 operation["responses"][error_status] = _error_response()
             if doc["body"] is not None:
-                ref = _schema_ref(doc["body"], components)
+                content: dict[str, Any]
                 if doc["multipart"]:
-                    body_schema: dict[str, Any] = {
-                        "allOf": [
-                            ref,
-                            {
-                                "type": "object",
-                                "required": list(doc["multipart"]),
-                                "properties": {
-                                    name: {"type": "string", "format": "binary", "description": d}
-                                    for name, d in doc["multipart"].items()
-                                },
+                    content = {
+                        "multipart/form-data": {
+                            "schema": _multipart_schema(doc["body"], doc["multipart"], components),
+                            # Every upload route takes PDFs (documents.pdf checks the bytes).
+                            "encoding": {
+                                name: {"contentType": "application/pdf"}
+                                for name in doc["multipart"]
                             },
-                        ]
+                        }
                     }
-                    content = {"multipart/form-data": {"schema": body_schema}}
                 else:
-                    content = {"application/json": {"schema": ref}}
+                    content = {"application/json": {"schema": _schema_ref(doc["body"], components)}}
                 operation["requestBody"] = {"required": True, "content": content}
             paths.setdefault(path, {})[method.lower()] = operation
     return {

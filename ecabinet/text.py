@@ -24,6 +24,7 @@ RequiredText = Annotated[
 OptionalText = Annotated[str, AfterValidator(nfc), AfterValidator(_no_control_chars)]
 
 
-# Database ids: positive and within a signed 64-bit integer (SQLite and PostgreSQL bigint).
-MAX_ID = 2**63 - 1
+# Database ids: positive and within PostgreSQL's `integer` (the id columns' type; SQLite's
+# are wider). A larger id names nothing; sent to PostgreSQL it would be a driver error.
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -114,9 +114,12 @@ def test_an_event_flood_is_budgeted_and_the_server_stays_responsive(
         answered_in = time.monotonic() - started
         assert health.status_code == 200
         assert done.wait(30), f"only {len(codes)} of {flood} events were answered"
-        # Every event is answered; all but a burst's worth are refused without any work.
+        # Every event is answered; all but a burst's worth are refused without any work: over
+        # the rate budget, or over the in-flight cap when the database is the slower part.
         assert codes.count("ok") <= 40, codes.count("ok")
-        assert set(codes) == {"ok", "rate_limited"}
+        assert "ok" in codes
+        assert set(codes) - {"ok"} <= {"rate_limited", "busy"}
+        assert len(codes) - codes.count("ok") >= flood - 40
         # Not a benchmark (bench/ has the figures), only "not frozen": it took 11 s before.
         assert answered_in < 3.0, answered_in
         # The budget refills: a well-behaved client is served again a moment later.
