@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-sqlite test-postgres bench vendor clean
+.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-postgres: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/fanout.py
+
+# How long an upload (benign or crafted PDF) can stall the hub; CHECKOUTS=dir1 dir2 compares.
+bench-uploads: $(VENV)/.dev
+	$(BIN)/python bench/upload_stall.py $(foreach c,$(CHECKOUTS),--checkout $(c))
 
 vendor:
 	scripts/vendor-js.sh
