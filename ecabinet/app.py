@@ -18,6 +18,7 @@ from ecabinet.config import load_config
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import recover_interrupted
+from ecabinet.events import EventBus
 from ecabinet.text import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     if require_schema:
         require_migrated(database.engine)
     app.extensions["ecabinet.db"] = database
+    bus = EventBus()
+    bus.install(database.sessions)
+    app.extensions["ecabinet.events"] = bus
     store = Storage(app.config["STORAGE_DIR"])
     store.clean_temp()
     if require_schema:

@@ -19,15 +19,6 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-ACCESS_CHANGED_KEY = "access_changed"
-
-
-def mark_access_changed(session: Session) -> None:
-    """Someone may have lost access (token revoked, attendee removed, user disabled...):
-    after the commit, live connections are checked again and cut if no longer allowed."""
-    session.info[ACCESS_CHANGED_KEY] = True
-
-
 class DatabaseNotMigrated(RuntimeError):
     """The schema is missing or behind the code."""
 

@@ -11,8 +11,8 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
 from ecabinet.auth.permissions import Perm, meeting_perms
-from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings import service as meetings
 
 MAX_ATTENDEES = 5000
@@ -130,6 +130,7 @@ def delete_attendee(session: Session, *, actor: Actor, attendee_id: int) -> None
     """Remove an attendee; their tokens go with them (ON DELETE CASCADE)."""
     attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, attendee.meeting_id))
+    meeting_id = attendee.meeting_id
     session.delete(attendee)
     session.flush()
-    mark_access_changed(session)
+    record(session, AccessRevoked(meeting_id=meeting_id, attendee_ids=(attendee_id,)))

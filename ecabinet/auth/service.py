@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import ApiToken, User
 from ecabinet.auth.permissions import Perm, require_global
-from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, Unauthorized
+from ecabinet.events import AccessRevoked, record
 from ecabinet.text import nfc
 from ecabinet.timeutil import utcnow
 
@@ -92,10 +92,20 @@ def actor_for_user(user: User) -> Actor:
 
 def load_staff_actor(session: Session, *, user_id: int, session_version: int) -> Actor | None:
     """The actor behind a browser session, or None when the user is gone, off or logged out."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.session_version != session_version:
-        return None
-    return actor_for_user(user)
+    return load_staff_actors(session, {user_id: session_version}).get(user_id)
+
+
+def load_staff_actors(session: Session, sessions: dict[int, int]) -> dict[int, Actor | None]:
+    """Many browser sessions (user id → session version) in one query."""
+    found = {
+        user.id: user for user in session.exec(select(User).where(col(User.id).in_(list(sessions))))
+    }
+    result: dict[int, Actor | None] = {}
+    for user_id, version in sessions.items():
+        user = found.get(user_id)
+        ok = user is not None and user.is_active and user.session_version == version
+        result[user_id] = actor_for_user(user) if ok and user is not None else None
+    return result
 
 
 def set_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
@@ -112,7 +122,7 @@ def set_password(session: Session, *, actor: Actor, user_id: int, password: str)
     _revoke_user_tokens(session, user_id)
     session.add(user)
     session.flush()
-    mark_access_changed(session)
+    record(session, AccessRevoked(user_ids=(user_id,)))
     return user
 
 
@@ -123,7 +133,7 @@ def end_sessions(session: Session, *, user_id: int) -> None:
         user.session_version += 1
         session.add(user)
         session.flush()
-        mark_access_changed(session)
+        record(session, AccessRevoked(user_ids=(user_id,)))
 
 
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
@@ -138,7 +148,8 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
         _revoke_user_tokens(session, user_id)
     session.add(user)
     session.flush()
-    mark_access_changed(session)
+    if not active:
+        record(session, AccessRevoked(user_ids=(user_id,)))
     return user
 
 
@@ -165,14 +176,25 @@ def issue_api_token(
 
 
 def load_token_actor(session: Session, *, raw: str, now: datetime | None = None) -> Actor | None:
+    return load_token_actors(session, [raw], now=now).get(raw)
+
+
+def load_token_actors(
+    session: Session, raws: list[str], *, now: datetime | None = None
+) -> dict[str, Actor | None]:
+    """Many API tokens in one query; unknown, revoked, expired or disabled give None."""
     now = now or utcnow()
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
-        return None
-    return actor_for_user(user).until(token.expires_at)
+    by_hash = {hash_token(raw): raw for raw in raws}
+    result: dict[str, Actor | None] = dict.fromkeys(raws)
+    rows = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == ApiToken.user_id)
+        .where(col(ApiToken.token_hash).in_(list(by_hash)))
+    )
+    for token, user in rows:
+        if token.revoked_at is None and token.expires_at > now and user.is_active:
+            result[by_hash[token.token_hash]] = actor_for_user(user).until(token.expires_at)
+    return result
 
 
 def revoke_api_token(session: Session, *, raw: str, now: datetime | None = None) -> None:
@@ -181,7 +203,7 @@ def revoke_api_token(session: Session, *, raw: str, now: datetime | None = None)
         token.revoked_at = now or utcnow()
         session.add(token)
         session.flush()
-        mark_access_changed(session)
+        record(session, AccessRevoked(user_ids=(token.user_id,)))
 
 
 def get_user_by_username(session: Session, username: str) -> User:

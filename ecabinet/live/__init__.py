@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 def init_app(app: Flask) -> None:
     from flask_socketio import SocketIO
 
+    from ecabinet.events import AccessRevoked
     from ecabinet.live import api, publish, routes
     from ecabinet.live.connections import Budgets
     from ecabinet.live.namespace import LiveNamespace, refuse_reserved_events
@@ -33,11 +34,11 @@ def init_app(app: Flask) -> None:
         session_lifetime=app.permanent_session_lifetime,
     )
 
-    def recheck_connections() -> None:
-        # Off the request: the sweep queries once per connection.
-        namespace.track_sweep(socketio.start_background_task(namespace.sweep))
+    def recheck_connections(revoked: list[AccessRevoked]) -> None:
+        # Off the request: the committing request answers without waiting for the sweep.
+        namespace.track_sweep(socketio.start_background_task(namespace.sweep, revoked))
 
-    publish.install(database.sessions, emit_state, recheck_connections)
+    publish.install(app.extensions["ecabinet.events"], emit_state, recheck_connections)
     app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)
     refuse_reserved_events(socketio.server)

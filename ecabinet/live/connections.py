@@ -74,6 +74,8 @@ class Connection:
     key: str
     valid_until: datetime | None
     bucket: TokenBucket
+    user_id: int | None = None  # who it is, so a revocation finds its connections at once
+    attendee_id: int | None = None
     in_flight: int = 0
 
 
@@ -104,6 +106,8 @@ class Connections:
         self._credential_buckets: dict[str, TokenBucket] = {}
         self._open_per_credential: dict[str, int] = {}
         self._expiries: list[tuple[datetime, str]] = []  # heap of (valid_until, sid)
+        self._by_user: dict[int, set[str]] = {}
+        self._by_attendee: dict[int, set[str]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -121,14 +125,32 @@ class Connections:
             if not self._credential_bucket(credential_key(creds)).take():
                 raise Refused("rate_limited")
 
-    def add(self, sid: str, creds: Credentials, valid_until: datetime | None) -> Connection:
+    def add(
+        self,
+        sid: str,
+        creds: Credentials,
+        valid_until: datetime | None,
+        *,
+        user_id: int | None = None,
+        attendee_id: int | None = None,
+    ) -> Connection:
         with self._lock:
             key = credential_key(creds)
             self._open_per_credential[key] = self._open_per_credential.get(key, 0) + 1
             connection = Connection(
-                sid, creds, key, valid_until, TokenBucket.from_rule(self.budgets.per_connection)
+                sid,
+                creds,
+                key,
+                valid_until,
+                TokenBucket.from_rule(self.budgets.per_connection),
+                user_id=user_id,
+                attendee_id=attendee_id,
             )
             self._by_sid[sid] = connection
+            if user_id is not None:
+                self._by_user.setdefault(user_id, set()).add(sid)
+            if attendee_id is not None:
+                self._by_attendee.setdefault(attendee_id, set()).add(sid)
             if valid_until is not None:
                 heapq.heappush(self._expiries, (valid_until, sid))
             return connection
@@ -138,6 +160,8 @@ class Connections:
             connection = self._by_sid.pop(sid, None)
             if connection is None:
                 return
+            _forget(self._by_user, connection.user_id, sid)
+            _forget(self._by_attendee, connection.attendee_id, sid)
             left = self._open_per_credential.pop(connection.key, 1) - 1
             if left > 0:
                 self._open_per_credential[connection.key] = left
@@ -147,6 +171,17 @@ class Connections:
                     (c.valid_until, c.sid) for c in self._by_sid.values() if c.valid_until
                 ]
                 heapq.heapify(self._expiries)
+
+    def of_people(
+        self, *, attendee_ids: tuple[int, ...] = (), user_ids: tuple[int, ...] = ()
+    ) -> list[Connection]:
+        """The open connections of these attendees and staff users (an index, no scan)."""
+        with self._lock:
+            sids = set().union(
+                *(self._by_attendee.get(a, set()) for a in attendee_ids),
+                *(self._by_user.get(u, set()) for u in user_ids),
+            )
+            return [self._by_sid[sid] for sid in sids if sid in self._by_sid]
 
     def begin_event(self, sid: str) -> Connection:
         """Charge one client event; raise Refused when a budget is spent. Pair with end_event."""
@@ -194,3 +229,13 @@ class Connections:
         for key, bucket in list(self._credential_buckets.items()):
             if key not in self._open_per_credential and now - bucket.stamp >= bucket.period:
                 del self._credential_buckets[key]
+
+
+def _forget(index: dict[int, set[str]], person: int | None, sid: str) -> None:
+    if person is None:
+        return
+    sids = index.get(person)
+    if sids is not None:
+        sids.discard(sid)
+        if not sids:
+            del index[person]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -17,17 +17,20 @@ from flask import request, session
 # socketio's ConnectionRefusedError, not the builtin: only it carries the reason to the client.
 from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 from pydantic import BaseModel, ValidationError
+from sqlmodel import col, select
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route
-from ecabinet.credentials import Credentials, resolve
+from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route, meeting_perms
+from ecabinet.credentials import Credentials, resolve, resolve_many
 from ecabinet.db import Database
 from ecabinet.errors import AppError, Invalid, NotFound, RateLimited
-from ecabinet.live.connections import Budgets, Connections, Refused
+from ecabinet.events import AccessRevoked
+from ecabinet.live.connections import Budgets, Connection, Connections, Refused
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import snapshot
+from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import load_meeting
 from ecabinet.timeutil import utcnow
 
@@ -167,27 +170,70 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         with self.database.unit_of_work(write=False) as db_session:
             return resolve(db_session, connection.creds)
 
-    def sweep(self) -> int:
-        """Disconnect every connection whose credential no longer holds, and take connections
-        out of meeting rooms they may no longer see. Returns how many were cut."""
+    def sweep(self, revoked: Sequence[AccessRevoked]) -> int:
+        """Re-check the connections of the people named in `revoked` (or, for a meeting named
+        alone, everyone in its room), with a few queries however many are open: disconnect
+        those whose credential no longer holds, take the others out of meeting rooms they may
+        no longer see. Returns how many were cut."""
+        targets: dict[str, Connection] = {}
+        for event in revoked:
+            named = self.connections.of_people(
+                attendee_ids=event.attendee_ids, user_ids=event.user_ids
+            )
+            if not (event.attendee_ids or event.user_ids) and event.meeting_id is not None:
+                members = self.socketio.server.manager.get_participants(
+                    self.namespace, room_for(event.meeting_id)
+                )
+                named = [c for sid, _eio in members if (c := self.connections.get(sid))]
+            targets.update((c.sid, c) for c in named)
+        if not targets:
+            return 0
+        server = self.socketio.server
+        rooms = {
+            sid: [
+                r for r in server.rooms(sid, namespace=self.namespace) if r.startswith("meeting:")
+            ]
+            for sid in targets
+        }
+        with self.database.unit_of_work(write=False) as db_session:
+            actors = resolve_many(db_session, [c.creds for c in targets.values()])
+            # An attendee's token already says which meeting (and that it exists); only staff
+            # still connected need their meetings read to know which rooms they may stay in.
+            staff_rooms = {
+                int(room.split(":", 1)[1])
+                for sid, connection in targets.items()
+                if (actor := actors.get(connection.creds)) is not None and actor.is_staff
+                for room in rooms[sid]
+            }
+            meetings = (
+                {
+                    m.id: m
+                    for m in db_session.exec(
+                        select(Meeting).where(col(Meeting.id).in_(staff_rooms))
+                    )
+                }
+                if staff_rooms
+                else {}
+            )
         cut = 0
-        for connection in self.connections:
-            sid = connection.sid
-            with self.database.unit_of_work(write=False) as db_session:
-                actor = resolve(db_session, connection.creds)
-                rooms = list(self.socketio.server.rooms(sid, namespace=self.namespace))
-                lost = [
-                    room
-                    for room in rooms
-                    if room.startswith("meeting:")
-                    and (actor is None or not self._may_view(db_session, actor, room))
-                ]
+        for sid, connection in targets.items():
+            actor = actors.get(connection.creds)
             if actor is None:
-                self.socketio.server.disconnect(sid, namespace=self.namespace)
+                server.disconnect(sid, namespace=self.namespace)
                 cut += 1
-            for room in lost if actor is not None else []:
-                self.socketio.server.leave_room(sid, room, namespace=self.namespace)
-                cut += 1
+                continue
+            for room in rooms[sid]:
+                meeting_id = int(room.split(":", 1)[1])
+                if actor.is_attendee:
+                    allowed = actor.meeting_id == meeting_id
+                else:
+                    meeting = meetings.get(meeting_id)
+                    allowed = meeting is not None and Perm.VIEW_MEETING in meeting_perms(
+                        actor, meeting
+                    )
+                if not allowed:
+                    server.leave_room(sid, room, namespace=self.namespace)
+                    cut += 1
         return cut
 
     def track_sweep(self, task: Any) -> None:
@@ -217,19 +263,6 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 log.info("credential of %s expired: disconnecting", sid)
                 self.socketio.server.disconnect(sid, namespace=self.namespace)
 
-    @staticmethod
-    def _may_view(db_session: Any, actor: Actor, room: str) -> bool:
-        try:
-            load_meeting(
-                db_session,
-                actor=actor,
-                meeting_id=int(room.split(":", 1)[1]),
-                perm=Perm.VIEW_MEETING,
-            )
-        except AppError:
-            return False
-        return True
-
     def on_connect(self, auth: Any = None) -> None:
         """Client → server on connect. `auth` may carry {"token": attendee or API token}."""
         creds = self._credentials_from(auth)
@@ -245,7 +278,13 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             raise ConnectionRefusedError("unauthorized")
         # A browser session has no fixed end; its socket lives at most one session lifetime.
         valid_until = actor.valid_until or utcnow() + self.session_lifetime
-        self.connections.add(request.sid, creds, valid_until)  # type: ignore[attr-defined]
+        self.connections.add(
+            request.sid,  # type: ignore[attr-defined]
+            creds,
+            valid_until,
+            user_id=actor.user_id,
+            attendee_id=actor.attendee_id,
+        )
         if self._watcher is None:
             self._watcher = self.socketio.start_background_task(self._watch_expiries)
 

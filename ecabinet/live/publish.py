@@ -1,48 +1,50 @@
-"""After-commit pushes: snapshots are taken before commit and emitted only once it succeeded."""
+"""The live feature's subscribers: push a changed meeting's state after its commit, and cut
+the connections of people who lost access."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import logging
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import event
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
-from ecabinet.db import ACCESS_CHANGED_KEY
+from ecabinet.events import AccessRevoked, DomainEvent, EventBus
 from ecabinet.live.state import MeetingState, snapshot
-from ecabinet.meetings.service import TOUCHED_KEY
+from ecabinet.meetings.events import MeetingChanged
 
-PENDING_KEY = "pending_states"
+log = logging.getLogger(__name__)
 Emit = Callable[[MeetingState], None]
 
 
-def install(
-    sessions: sessionmaker[Session], emit: Emit, on_access_change: Callable[[], None]
-) -> None:
-    """Hook one app's sessions: touched meetings are pushed after their commit, and live
-    connections are re-checked after a commit that may have taken someone's access away."""
+def install(bus: EventBus, emit: Emit, on_revoked: Callable[[list[AccessRevoked]], None]) -> None:
+    """Subscribe the live pushes and the revocation sweep to one app's events."""
 
-    def collect(session: Any) -> None:
-        touched: set[int] = session.info.pop(TOUCHED_KEY, set())
-        states = [s for mid in sorted(touched) if (s := snapshot(session, mid)) is not None]
-        if states:
-            session.info.setdefault(PENDING_KEY, []).extend(states)
+    @bus.in_transaction
+    def snapshot_changed(
+        session: Session, events: Sequence[DomainEvent]
+    ) -> Callable[[], None] | None:
+        # The snapshot is read inside the transaction, so it shows exactly what commits; it
+        # is emitted only after the commit. A failed snapshot skips the push (tablets resync).
+        meeting_ids = sorted({e.meeting_id for e in events if isinstance(e, MeetingChanged)})
+        if not meeting_ids:
+            return None
+        try:
+            states = [s for mid in meeting_ids if (s := snapshot(session, mid)) is not None]  # type: ignore[arg-type]
+        except Exception:
+            log.exception("snapshot of meetings %s failed; nothing pushed", meeting_ids)
+            return None
 
-    def push(session: Any) -> None:
-        for state in session.info.pop(PENDING_KEY, []):
-            emit(state)
-        if session.info.pop(ACCESS_CHANGED_KEY, False):
-            on_access_change()
+        def push() -> None:
+            for state in states:
+                emit(state)
 
-    def drop(session: Any) -> None:
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(TOUCHED_KEY, None)
-        session.info.pop(ACCESS_CHANGED_KEY, None)
+        return push
 
-    event.listen(sessions, "before_commit", collect)
-    event.listen(sessions, "after_commit", push)
-    event.listen(sessions, "after_rollback", drop)
+    @bus.after_commit
+    def sweep_revoked(events: Sequence[DomainEvent]) -> None:
+        revoked = [e for e in events if isinstance(e, AccessRevoked)]
+        if revoked:
+            on_revoked(revoked)
 
 
 def room_for(meeting_id: int) -> str:

@@ -7,21 +7,20 @@ from sqlmodel import Session, col, or_, select, update
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import User
 from ecabinet.auth.permissions import Perm, require_global, require_meeting
-from ecabinet.db import mark_access_changed
 from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.events import AccessRevoked, record
+from ecabinet.meetings.events import MeetingChanged
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
 
-TOUCHED_KEY = "touched_meetings"
-
 
 def touch(session: Session, meeting_id: int) -> None:
-    """Bump the meeting's version and mark it for an after-commit push to its room."""
+    """Bump the meeting's version and record MeetingChanged (live pushes it after commit)."""
     session.flush()
     session.execute(
         update(Meeting).where(col(Meeting.id) == meeting_id).values(version=Meeting.version + 1)
     )
-    session.info.setdefault(TOUCHED_KEY, set()).add(meeting_id)
+    record(session, MeetingChanged(meeting_id))
     meeting = session.get(Meeting, meeting_id)
     if meeting is not None:
         session.refresh(meeting, ["version"])
@@ -92,8 +91,9 @@ def update_meeting(
         raise Invalid("Tên cuộc họp không được để trống.", field="title")
     if "chair_id" in changes:
         _check_chair(session, changes["chair_id"])
-        if changes["chair_id"] != meeting.chair_id:
-            mark_access_changed(session)  # the former chair's console must stop
+        if changes["chair_id"] != meeting.chair_id and meeting.chair_id is not None:
+            # The former chair's console must stop receiving this meeting.
+            record(session, AccessRevoked(meeting_id=meeting_id, user_ids=(meeting.chair_id,)))
     for name, value in changes.items():
         setattr(meeting, name, value if name != "location" else (value or ""))
     session.add(meeting)
@@ -111,5 +111,5 @@ def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> list[s
     hashes = list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
     session.delete(meeting)
     session.flush()
-    mark_access_changed(session)
+    record(session, AccessRevoked(meeting_id=meeting_id))  # everyone connected to it
     return hashes

@@ -6,14 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
 from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.permissions import Perm
 from ecabinet.auth.service import hash_token
-from ecabinet.db import mark_access_changed
+from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.timeutil import utcnow
@@ -68,24 +68,35 @@ def revoke_tokens(session: Session, *, attendee_id: int, now: datetime | None = 
         session.add(token)
     session.flush()
     if tokens:
-        mark_access_changed(session)
+        attendee = session.get(Attendee, attendee_id)
+        meeting_id = attendee.meeting_id if attendee is not None else None
+        record(session, AccessRevoked(meeting_id=meeting_id, attendee_ids=(attendee_id,)))
     return len(tokens)
 
 
 def resolve_token(session: Session, *, raw: str, now: datetime | None = None) -> Actor | None:
     """The attendee behind a raw token, or None if unknown, expired or revoked."""
-    if not raw or len(raw) > 100:
-        return None
+    return resolve_tokens(session, [raw], now=now).get(raw)
+
+
+def resolve_tokens(
+    session: Session, raws: list[str], *, now: datetime | None = None
+) -> dict[str, Actor | None]:
+    """Many raw tokens in one query (the revocation sweep re-checks all it affects at once)."""
     now = now or utcnow()
-    token = session.exec(
-        select(AttendeeToken).where(AttendeeToken.token_hash == hash_token(raw))
-    ).first()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        return None
-    attendee = session.get(Attendee, token.attendee_id)
-    if attendee is None or session.get(Meeting, attendee.meeting_id) is None:
-        return None
-    assert attendee.id is not None
-    return Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name).until(
-        token.expires_at
+    by_hash = {hash_token(raw): raw for raw in raws if raw and len(raw) <= 100}
+    result: dict[str, Actor | None] = dict.fromkeys(raws)
+    if not by_hash:
+        return result
+    rows = session.exec(
+        select(AttendeeToken, Attendee)
+        .join(Attendee, col(Attendee.id) == AttendeeToken.attendee_id)
+        .join(Meeting, col(Meeting.id) == Attendee.meeting_id)
+        .where(col(AttendeeToken.token_hash).in_(list(by_hash)))
     )
+    for token, attendee in rows:
+        if token.revoked_at is None and token.expires_at > now:
+            assert attendee.id is not None
+            actor = Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name)
+            result[by_hash[token.token_hash]] = actor.until(token.expires_at)
+    return result

@@ -1,0 +1,116 @@
+"""Domain events: services record what happened on the unit of work; subscribers react.
+
+A service calls `record(session, SomethingHappened(...))` while it changes the database. When
+the unit of work commits, the app's `EventBus` hands the events, in the order they were
+recorded, to the subscribers that features registered:
+
+- `in_transaction(handler)`: `handler(session, events)` runs inside the transaction just
+  before COMMIT. It is part of the change: it may write rows (a job, an outbox message) and
+  read what a reaction will need; if it raises, the commit fails like any part of the change.
+  It may return a callable, which runs after the commit (and never after a rollback).
+- `after_commit(handler)`: `handler(events)` runs once the commit succeeded. An exception is
+  logged and goes no further: the commit stands, the other subscribers still run.
+
+A rollback drops the events. Plain Python: no Flask, no Socket.IO.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+log = logging.getLogger(__name__)
+
+EVENTS_KEY = "ecabinet.events"
+_DEFERRED_KEY = "ecabinet.events.deferred"
+MAX_ROUNDS = 10  # in-transaction handlers may record events of their own
+
+
+class DomainEvent:
+    """Base of every domain event: frozen dataclasses of plain values (ids, not rows)."""
+
+
+@dataclass(frozen=True)
+class AccessRevoked(DomainEvent):
+    """Someone may have lost access. Names whom: these attendees, these staff users, or,
+    with `meeting_id` alone, everyone connected to that meeting (deleted, chair replaced)."""
+
+    meeting_id: int | None = None
+    attendee_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+
+
+def record(session: OrmSession, happened: DomainEvent) -> None:
+    """Record an event on this unit of work; subscribers see it only if the commit succeeds."""
+    session.info.setdefault(EVENTS_KEY, []).append(happened)
+
+
+def recorded(session: OrmSession) -> list[DomainEvent]:
+    return list(session.info.get(EVENTS_KEY, []))
+
+
+InTransaction = Callable[[OrmSession, Sequence[DomainEvent]], Callable[[], None] | None]
+AfterCommit = Callable[[Sequence[DomainEvent]], None]
+
+
+class EventBus:
+    """One per app: the subscribers of its features, hooked onto its sessions."""
+
+    def __init__(self) -> None:
+        self._in_transaction: list[InTransaction] = []
+        self._after_commit: list[AfterCommit] = []
+
+    def in_transaction(self, handler: InTransaction) -> InTransaction:
+        self._in_transaction.append(handler)
+        return handler
+
+    def after_commit(self, handler: AfterCommit) -> AfterCommit:
+        self._after_commit.append(handler)
+        return handler
+
+    def install(self, sessions: sessionmaker[Any]) -> None:
+        sa_event.listen(sessions, "before_commit", self._before_commit)
+        sa_event.listen(sessions, "after_commit", self._on_commit)
+        sa_event.listen(sessions, "after_rollback", self._drop)
+
+    def _before_commit(self, session: OrmSession) -> None:
+        handled = 0
+        deferred: list[Callable[[], None]] = session.info.setdefault(_DEFERRED_KEY, [])
+        for _ in range(MAX_ROUNDS):
+            events = session.info.get(EVENTS_KEY, [])
+            fresh = events[handled:]
+            if not fresh:
+                return
+            handled = len(events)
+            for handler in self._in_transaction:
+                then = handler(session, fresh)
+                if then is not None:
+                    deferred.append(then)
+        raise RuntimeError(f"events kept recording events after {MAX_ROUNDS} rounds")
+
+    def _on_commit(self, session: OrmSession) -> None:
+        events: list[DomainEvent] = session.info.pop(EVENTS_KEY, [])
+        deferred: list[Callable[[], None]] = session.info.pop(_DEFERRED_KEY, [])
+        for then in deferred:
+            _safely(then)
+        if events:
+            for handler in self._after_commit:
+                _safely(lambda handler=handler: handler(events))  # type: ignore[misc]
+
+    @staticmethod
+    def _drop(session: OrmSession) -> None:
+        session.info.pop(EVENTS_KEY, None)
+        session.info.pop(_DEFERRED_KEY, None)
+
+
+def _safely(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:
+        log.exception("an after-commit subscriber failed; the commit stands")
