@@ -25,13 +25,16 @@ class Actor:
     # When the credential behind this actor stops holding (a token's expiry); None: no fixed
     # end. Open sockets are cut at that moment, not at their next event.
     valid_until: datetime | None = None
+    # The command line, the demo seeder and background jobs: an administrator with no
+    # account, so nothing it writes points at a user row that does not exist.
+    system: bool = False
 
     def until(self, valid_until: datetime) -> Actor:
         return replace(self, valid_until=valid_until)
 
     @property
     def is_staff(self) -> bool:
-        return self.user_id is not None
+        return self.user_id is not None or self.system
 
     @property
     def is_attendee(self) -> bool:
@@ -46,5 +49,6 @@ class Actor:
         return cls(attendee_id=attendee_id, meeting_id=meeting_id, name=name)
 
 
-# The command line and the demo seeder act as the system administrator.
-SYSTEM = Actor(user_id=0, role=Role.ADMIN, name="system")
+# The command line, the demo seeder and jobs act as the system: an administrator whose
+# user_id is None, so it never lands in a foreign-key column (user 0 did, and failed).
+SYSTEM = Actor(role=Role.ADMIN, name="system", system=True)

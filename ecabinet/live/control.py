@@ -17,7 +17,10 @@ Action = Literal["start", "next", "previous", "jump", "end"]
 def control_limit(actor: Actor, meeting_id: int) -> None:
     """One budget per person and meeting, over HTTP and every socket they open: a stuck
     button or a script must not flood every tablet with pushes."""
-    who = f"user:{actor.user_id}" if actor.is_staff else f"attendee:{actor.attendee_id}"
+    if actor.system:
+        who = "system"
+    else:
+        who = f"user:{actor.user_id}" if actor.is_staff else f"attendee:{actor.attendee_id}"
     limits.hit("LIVE_CONTROL_LIMIT", who, str(meeting_id))
 
 

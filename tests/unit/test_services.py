@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,9 @@ from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.auth import service as auth
 from ecabinet.auth.permissions import Perm
 from ecabinet.db import Database
+from ecabinet.documents.models import Document
+from ecabinet.documents.storage import Storage
+from ecabinet.documents.upload import upload_document
 from ecabinet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ecabinet.live import service as live
 from ecabinet.live.state import snapshot
@@ -21,7 +25,14 @@ from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
 from ecabinet.pickup import service as pickup
 from ecabinet.pickup.models import AttendeeToken
-from tests.factories import PASSWORD, make_attendee, make_meeting, make_token, make_user
+from tests.factories import (
+    PASSWORD,
+    make_attendee,
+    make_meeting,
+    make_token,
+    make_user,
+    sample_pdf,
+)
 
 
 def titles(database: Database, meeting_id: int) -> list[str]:
@@ -376,3 +387,32 @@ def test_attendee_phone_is_normalised_and_unique_per_meeting(database: Database)
             meeting_id=meeting.id,
             data=AttendeeCreate(full_name="Người khác", phone="+84 912 345 678"),
         )
+
+
+def test_the_system_actor_is_an_administrator_that_never_lands_in_a_foreign_key(
+    database: Database, storage: Storage
+) -> None:
+    """A job or the CLI acting for the system must be able to do what an admin can."""
+    with database.unit_of_work() as session:
+        meeting = meetings.create_meeting(
+            session, actor=SYSTEM, data=MeetingCreate(title="Hội nghị do hệ thống tạo")
+        )
+        assert meeting.id is not None
+        assert meeting.secretary_id is None
+        meeting_id = meeting.id
+    document = upload_document(
+        database,
+        storage,
+        actor=SYSTEM,
+        meeting_id=meeting_id,
+        stream=io.BytesIO(sample_pdf()),
+        filename="Báo cáo.pdf",
+        max_bytes=10_000_000,
+    )
+    with database.unit_of_work(write=False) as session:
+        row = session.get(Document, document.id)
+        assert row is not None
+        assert row.uploaded_by_id is None
+        assert meetings.list_meetings(session, actor=SYSTEM)[0].id == meeting_id
+    assert SYSTEM.is_staff
+    assert SYSTEM.user_id is None
