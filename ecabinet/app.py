@@ -13,7 +13,19 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.routing import IntegerConverter
 
-from ecabinet import agenda, attendees, auth, documents, limits, live, meetings, ops, pickup, web
+from ecabinet import (
+    agenda,
+    attendees,
+    auth,
+    documents,
+    jobs,
+    limits,
+    live,
+    meetings,
+    ops,
+    pickup,
+    web,
+)
 from ecabinet.config import load_config
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
@@ -107,6 +119,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
 
     web.init_app(app)
     limits.init_app(app)
-    for feature in (auth, meetings, agenda, documents, attendees, pickup, live, ops):
+    for feature in (jobs, auth, meetings, agenda, documents, attendees, pickup, live, ops):
         feature.init_app(app)
     return app

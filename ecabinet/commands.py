@@ -17,13 +17,17 @@ from ecabinet.db import DatabaseNotMigrated, upgrade
 from ecabinet.errors import AppError
 
 
-def _app(*, require_schema: bool = True, **overrides: object) -> Flask:
+def make_app(*, require_schema: bool = True, **overrides: object) -> Flask:
+    """The app for a command; a bad setting or an old schema is a clear message, not a trace."""
     from ecabinet.app import create_app
 
     try:
         return create_app(overrides or None, require_schema=require_schema)
     except (ConfigError, DatabaseNotMigrated) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+_app = make_app
 
 
 @click.group(help="ecabinet: paperless meeting room server.")
@@ -176,3 +180,13 @@ def demo(base_url: str | None) -> None:
         timezone=str(app.config["TIMEZONE"]),
     )
     click.echo(info.describe())
+
+
+def _add_feature_commands() -> None:
+    from ecabinet.jobs import cli as jobs_cli
+
+    for command in jobs_cli.COMMANDS:
+        cli.add_command(command)
+
+
+_add_feature_commands()

@@ -31,6 +31,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PDF_MAX_PAGES": 2000,
         "PDF_CHECK_SECONDS": 20,
         "PDF_CHECK_MEMORY_MB": 768,
+        # Durable jobs: `ecabinet serve` runs them in-process unless JOBS_IN_PROCESS is false
+        # (then run `ecabinet worker`, one or several).
+        "JOBS_IN_PROCESS": True,
+        "JOB_LEASE_SECONDS": 120,
+        "JOB_POLL_SECONDS": 1.0,
         # Attendee links printed on cards must outlive the preparation of a meeting.
         "ATTENDEE_TOKEN_DAYS": 30,
         "API_TOKEN_HOURS": 12,
@@ -93,6 +98,7 @@ def validate(config: Mapping[str, Any]) -> None:
         "PDF_MAX_PAGES",
         "PDF_CHECK_SECONDS",
         "PDF_CHECK_MEMORY_MB",
+        "JOB_LEASE_SECONDS",
     ):
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -127,7 +133,10 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f'ECABINET_{name}={config[name]!r}: expected e.g. "10 per minute"'
             ) from None
-    for name in ("SESSION_COOKIE_SECURE",):
+    poll = config["JOB_POLL_SECONDS"]
+    if not isinstance(poll, int | float) or isinstance(poll, bool) or not 0 < poll <= 60:
+        raise ConfigError(f"ECABINET_JOB_POLL_SECONDS={poll!r}: a number of seconds, 0 to 60")
+    for name in ("SESSION_COOKIE_SECURE", "JOBS_IN_PROCESS"):
         if not isinstance(config[name], bool):
             raise ConfigError(f"ECABINET_{name}={config[name]!r}: must be true or false")
     if str(config["LOG_LEVEL"]).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

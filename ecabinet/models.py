@@ -4,7 +4,17 @@ from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
 from ecabinet.auth.models import ApiToken, User
 from ecabinet.documents.models import Document
+from ecabinet.jobs.models import Job
 from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.models import AttendeeToken
 
-__all__ = ["AgendaItem", "ApiToken", "Attendee", "AttendeeToken", "Document", "Meeting", "User"]
+__all__ = [
+    "AgendaItem",
+    "ApiToken",
+    "Attendee",
+    "AttendeeToken",
+    "Document",
+    "Job",
+    "Meeting",
+    "User",
+]

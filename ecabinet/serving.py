@@ -64,9 +64,18 @@ def freeze_startup_heap() -> None:
         gc.freeze()
 
 
+def start_job_runner(app: Any) -> None:
+    """Run durable jobs in this process (a green thread under eventlet or gevent), unless the
+    operator runs `ecabinet worker` processes instead (JOBS_IN_PROCESS = false)."""
+    if app.config["JOBS_IN_PROCESS"]:
+        runner = app.extensions["ecabinet.jobs"]
+        app.extensions["socketio"].start_background_task(runner.run_forever)
+
+
 def serve(app: Any, host: str, port: int) -> None:
     """Serve the app (and its Socket.IO endpoint) until interrupted."""
     mode = app.config["ASYNC_MODE"]
+    start_job_runner(app)
     freeze_startup_heap()
     log.info("ecabinet serving on http://%s:%d (async mode %s)", host, port, mode)
     if mode == "eventlet":

@@ -27,7 +27,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route, require_meeting
+from ecabinet.auth.permissions import (
+    PERM_ATTR,
+    Perm,
+    check_route,
+    require_global,
+    require_meeting,
+)
 from ecabinet.credentials import Credentials, resolve
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
@@ -98,6 +104,8 @@ def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
             check_route(actor, perm)
             if actor is not None and perm in MEETING_SCOPED:
                 _check_scope(actor, perm, kwargs)
+            elif actor is not None and perm in GLOBAL:
+                require_global(actor, perm)
             return view(*args, **kwargs)
 
         setattr(wrapper, PERM_ATTR, perm)
@@ -106,6 +114,7 @@ def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
+GLOBAL = frozenset({Perm.CREATE_MEETING, Perm.MANAGE_USERS})  # by role, not by meeting
 MEETING_SCOPED = frozenset(
     {Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE, Perm.VIEW_ATTENDEES}
 )

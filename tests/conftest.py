@@ -186,3 +186,9 @@ def live_server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     server.start()
     yield server
     server.stop()
+
+
+def run_jobs(app: Flask) -> int:
+    """Run the app's due jobs now, in this thread (tests run no background runner)."""
+    count: int = app.extensions["ecabinet.jobs"].drain()
+    return count

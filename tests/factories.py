@@ -14,7 +14,9 @@ from ecabinet.attendees import service as attendees
 from ecabinet.attendees.schemas import AttendeeCreate
 from ecabinet.auth import service as auth
 from ecabinet.db import Database
-from ecabinet.documents.pdf import text_pdf
+from ecabinet.documents.models import Document
+from ecabinet.documents.pdf import PdfLimits, text_pdf
+from ecabinet.documents.processing import inspect_document
 from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import upload_document
@@ -120,8 +122,9 @@ def sample_pdf(title: str = "Báo cáo tổng kết năm 2026") -> bytes:
 def make_document(
     database: Database, storage: Storage, meeting: MeetingFixture, *, title: str = "Báo cáo"
 ) -> DocumentPublic:
+    """An uploaded document, already checked by its job (ready, with its thumbnail)."""
     pdf = sample_pdf(title)
-    return upload_document(
+    uploaded = upload_document(
         database,
         storage,
         actor=meeting.secretary.actor,
@@ -131,3 +134,6 @@ def make_document(
         title=title,
         max_bytes=10 * 1024 * 1024,
     )
+    inspect_document(database, storage, document_id=uploaded.id, limits=PdfLimits())
+    with database.unit_of_work(write=False) as session:
+        return DocumentPublic.model_validate(session.get(Document, uploaded.id))

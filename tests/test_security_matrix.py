@@ -21,6 +21,7 @@ from ecabinet.auth.permissions import PERM_ATTR, Perm
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
+from ecabinet.jobs.models import Job
 from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
 from tests.conftest import Login
@@ -101,11 +102,15 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
     """Meeting A with one of everything, whose ids the outsiders try."""
     meeting = make_meeting(app_db)
     document = make_document(app_db, app_storage, meeting)
+    with app_db.unit_of_work(write=False) as session:
+        job_id = session.exec(select(Job.id)).first()  # the document's inspection
+    assert job_id is not None
     return {
         "meeting_id": meeting.id,
         "item_id": meeting.item_ids[0],
         "document_id": document.id,
         "attendee_id": make_attendee(app_db, meeting, phone="0912111222"),
+        "job_id": job_id,
     }
 
 
@@ -135,9 +140,11 @@ def test_other_meetings_staff_get_404_and_change_nothing(
     before = _counts(app_db, target["meeting_id"])
     for staff in (outsider.secretary, outsider.chair):
         csrf = login.as_staff(staff)
-        for rule, method, _endpoint in _object_routes(app):
+        for rule, method, endpoint in _object_routes(app):
             url = PARAM.sub(lambda m: str(target[m.group(1)]), rule)
-            assert _send(client, method, url, csrf) == 404, f"{staff.role} {method} {url}"
+            # Jobs belong to no meeting: their routes are for administrators, 403 to others.
+            expected = 403 if perm_of(app, endpoint) == Perm.MANAGE_USERS else 404
+            assert _send(client, method, url, csrf) == expected, f"{staff.role} {method} {url}"
     assert _counts(app_db, target["meeting_id"]) == before
 
 

@@ -9,7 +9,14 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.documents import api, routes
+    from ecabinet.documents import api, processing, routes
+    from ecabinet.documents.pdf import PdfLimits
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    processing.register(
+        app.extensions["ecabinet.jobs"],
+        app.extensions["ecabinet.db"],
+        app.extensions["ecabinet.storage"],
+        PdfLimits.from_config(app.config),
+    )

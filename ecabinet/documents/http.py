@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
-from ecabinet.documents.pdf import PdfLimits
+from ecabinet.documents.models import DocumentStatus
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
 from ecabinet.errors import Invalid, NotFound
 from ecabinet.web import database, form_data, storage, validate
@@ -31,16 +31,6 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
         title=fields.title,
         agenda_item_id=fields.agenda_item_id,
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
-        pdf_limits=pdf_limits(),
-    )
-
-
-def pdf_limits() -> PdfLimits:
-    config = current_app.config
-    return PdfLimits(
-        max_pages=int(config["PDF_MAX_PAGES"]),
-        seconds=float(config["PDF_CHECK_SECONDS"]),
-        memory_mb=int(config["PDF_CHECK_MEMORY_MB"]),
     )
 
 
@@ -50,6 +40,8 @@ def send_document(actor: Actor, document_id: int) -> Response:
         document = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
         )
+    if document.status != DocumentStatus.READY and not actor.is_staff:
+        raise NotFound("Không tìm thấy tài liệu.", code="document_not_found")
     path = storage().path_for(document.sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
@@ -64,4 +56,19 @@ def send_document(actor: Actor, document_id: int) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def send_thumbnail(actor: Actor, document_id: int) -> Response:
+    """The first-page PNG, for viewers of the meeting (the same rule as the file itself)."""
+    with database().unit_of_work(write=False) as db_session:
+        document = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
+        )
+    visible = document.status == DocumentStatus.READY or actor.is_staff
+    path = storage().thumbnail_path(document.sha256)
+    if not (visible and document.has_thumbnail and path.is_file()):
+        raise NotFound("Tài liệu chưa có ảnh trang đầu.", code="thumbnail_not_found")
+    response = send_file(path, mimetype="image/png", conditional=True, etag=document.sha256)
+    response.headers["Cache-Control"] = "private, no-store"
     return response

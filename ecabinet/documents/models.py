@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Column, Field, SQLModel
 
 from ecabinet.timeutil import UtcDateTime, utcnow
+
+
+class DocumentStatus(StrEnum):
+    PROCESSING = "processing"  # stored; the documents.inspect job has not finished
+    READY = "ready"  # checked: tablets get it
+    REJECTED = "rejected"  # the check refused it; rejection_* say why
 
 
 class Document(SQLModel, table=True):
@@ -24,6 +31,10 @@ class Document(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64, index=True)
     page_count: int = 0
+    status: str = Field(default=DocumentStatus.PROCESSING, max_length=16)
+    rejection_code: str = Field(default="", max_length=40)
+    rejection_message: str = Field(default="", max_length=300)
+    has_thumbnail: bool = False  # storage.thumbnail_path(sha256) holds a first-page PNG
     # "normal" only for now; secret tiers ("mat", "toi_mat") arrive with the confidentiality issue.
     confidentiality: str = Field(default="normal", max_length=16)
     uploaded_by_id: int | None = Field(

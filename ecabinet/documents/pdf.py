@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,29 +30,46 @@ class PdfLimits:
     seconds: float = 20.0  # wall clock; CPU is capped at the same figure
     memory_mb: int = 768  # address space of the child
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PdfLimits:
+        return cls(
+            max_pages=int(config["PDF_MAX_PAGES"]),
+            seconds=float(config["PDF_CHECK_SECONDS"]),
+            memory_mb=int(config["PDF_CHECK_MEMORY_MB"]),
+        )
+
 
 @dataclass(frozen=True)
 class PdfInfo:
     page_count: int
+    thumbnail: bool = False  # a first-page PNG was written where the caller asked
+
+
+def check_header(head: bytes) -> None:
+    """The cheap check, done on the request: the bytes must at least start like a PDF."""
+    if not head.lstrip(b"\r\n\t ")[:5] == b"%PDF-":
+        raise Invalid("Tệp không phải PDF.", code="not_a_pdf", field="file")
 
 
 def _too_complex(message: str) -> Invalid:
     return Invalid(message, code="pdf_too_complex", field="file")
 
 
-def inspect_pdf(path: Path, head: bytes, limits: PdfLimits | None = None) -> PdfInfo:
-    """Accept only readable, unencrypted PDFs within `limits`; anything else is a clear 422."""
+def inspect_pdf(
+    path: Path, head: bytes, limits: PdfLimits | None = None, *, thumbnail_to: Path | None = None
+) -> PdfInfo:
+    """Accept only readable, unencrypted PDFs within `limits`; anything else is a clear 422.
+    With `thumbnail_to`, a PNG of the first page is written there when the file passes."""
     limits = limits or PdfLimits()
-    if not head.lstrip(b"\r\n\t ")[:5] == b"%PDF-":
-        raise Invalid("Tệp không phải PDF.", code="not_a_pdf", field="file")
-    verdict = _probe(path, limits)
+    check_header(head)
+    verdict = _probe(path, limits, thumbnail_to)
     if verdict.get("warnings"):
         log.info("pypdf warned %d times reading %s", verdict["warnings"], path.name)
     if verdict.get("ok"):
         pages = int(verdict["pages"])
         if pages == 0:
             raise Invalid("PDF không có trang nào.", code="pdf_pages", field="file")
-        return PdfInfo(page_count=pages)
+        return PdfInfo(page_count=pages, thumbnail=bool(verdict.get("thumbnail")))
     code, detail = str(verdict.get("code")), str(verdict.get("detail", ""))
     log.info("rejected PDF %s: %s %s", path.name, code, detail)
     if code == "encrypted":
@@ -72,7 +90,7 @@ def inspect_pdf(path: Path, head: bytes, limits: PdfLimits | None = None) -> Pdf
     )
 
 
-def _probe(path: Path, limits: PdfLimits) -> dict[str, Any]:
+def _probe(path: Path, limits: PdfLimits, thumbnail_to: Path | None) -> dict[str, Any]:
     """Run ecabinet.documents.pdf_probe on `path` and return its verdict.
 
     A child process, not a thread: pypdf is pure Python and would hold the GIL (and, under
@@ -88,6 +106,7 @@ def _probe(path: Path, limits: PdfLimits) -> dict[str, Any]:
         str(limits.max_warnings),
         str(max(1, int(limits.seconds))),
         str(limits.memory_mb),
+        *([str(thumbnail_to)] if thumbnail_to else []),
     ]
     started = time.monotonic()
     try:

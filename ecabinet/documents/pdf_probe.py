@@ -160,7 +160,36 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def probe(path: str, *, max_pages: int, max_depth: int, max_warnings: int) -> dict[str, Any]:
+THUMBNAIL_BOX = (300, 424)  # pixels: an A4 page fits, any page is bounded both ways
+
+
+def render_thumbnail(data: bytes, out: str) -> bool:
+    """Render the first page as a PNG no larger than THUMBNAIL_BOX (pypdfium2, in this child
+    process: pdfium is C and would block the server's hub)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[0]
+        width, height = page.get_size()
+        if width <= 0 or height <= 0:
+            return False
+        scale = min(THUMBNAIL_BOX[0] / width, THUMBNAIL_BOX[1] / height, 4.0)
+        image = page.render(scale=scale).to_pil()
+        image.save(out, "PNG", optimize=True)
+        return True
+    finally:
+        document.close()
+
+
+def probe(
+    path: str,
+    *,
+    max_pages: int,
+    max_depth: int,
+    max_warnings: int,
+    thumbnail_to: str | None = None,
+) -> dict[str, Any]:
     with open(path, "rb") as handle:
         data = handle.read()
     depth = nesting_depth(data, max_depth)
@@ -194,11 +223,18 @@ def probe(path: str, *, max_pages: int, max_depth: int, max_warnings: int) -> di
             raise Verdict("too_deep", "recursion") from None
         except MemoryError:
             raise Verdict("too_big", "memory") from None
-    return {"ok": True, "pages": pages, "warnings": counter.count}
+    thumbnail = False
+    if thumbnail_to:
+        try:
+            thumbnail = render_thumbnail(data, thumbnail_to)
+        except Exception as exc:  # no thumbnail is not a reason to refuse the document
+            counter.count += 1
+            sys.stderr.write(f"thumbnail: {type(exc).__name__}: {exc}\n"[:300])
+    return {"ok": True, "pages": pages, "warnings": counter.count, "thumbnail": thumbnail}
 
 
 def main(argv: list[str]) -> int:
-    path, max_pages, max_depth, max_warnings, cpu_seconds, memory_mb = argv
+    path, max_pages, max_depth, max_warnings, cpu_seconds, memory_mb, *rest = argv
     memory = int(memory_mb) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 1))
@@ -208,6 +244,7 @@ def main(argv: list[str]) -> int:
             max_pages=int(max_pages),
             max_depth=int(max_depth),
             max_warnings=int(max_warnings),
+            thumbnail_to=rest[0] if rest else None,
         )
     except Verdict as refused:
         verdict = {"ok": False, "code": refused.code, "detail": refused.detail}

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
-from ecabinet.documents.http import send_document, upload_from_request
+from ecabinet.documents.http import send_document, send_thumbnail, upload_from_request
 from ecabinet.meetings.routes import submit_workspace_form
 from ecabinet.web import actor_or_401, database, requires, storage
 
@@ -19,7 +19,7 @@ bp = Blueprint("documents", __name__)
 def upload_page(meeting_id: int) -> Response | tuple[str, int]:
     def store() -> str:
         document = upload_from_request(actor_or_401(), meeting_id)
-        return f"Đã tải lên “{document.title}” ({document.page_count} trang)."
+        return f"Đã tải lên “{document.title}”; máy chủ đang kiểm tra tệp."
 
     return submit_workspace_form(meeting_id, form="document", action=store, anchor="documents")
 
@@ -41,3 +41,9 @@ def delete(document_id: int) -> Response:
 @requires(Perm.VIEW_MEETING)
 def file(document_id: int) -> Response:
     return send_document(actor_or_401(), document_id)
+
+
+@bp.route("/documents/<int:document_id>/thumbnail.png", methods=["GET"])
+@requires(Perm.VIEW_MEETING)
+def thumbnail(document_id: int) -> Response:
+    return send_thumbnail(actor_or_401(), document_id)

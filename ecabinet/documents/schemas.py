@@ -29,6 +29,10 @@ class DocumentPublic(BaseModel):
     content_type: str
     size: int
     sha256: str
-    page_count: int
+    page_count: int = Field(description="0 until the document is ready")
+    status: str = Field(description="processing, ready or rejected")
+    rejection_code: str = Field(description="why it was rejected (pdf_unreadable, ...), or empty")
+    rejection_message: str = Field(description="the same, for people, in Vietnamese")
+    has_thumbnail: bool
     confidentiality: str
     created_at: datetime

@@ -10,13 +10,15 @@ from sqlmodel import Session, col, func, select
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.auth.permissions import Perm
-from ecabinet.documents.models import Document
+from ecabinet.documents.models import Document, DocumentStatus
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
 
 MAX_DOCUMENTS_PER_MEETING = 300
+INSPECT_JOB = "documents.inspect"
 MAX_FILENAME = 255  # the column's length
 
 
@@ -63,12 +65,13 @@ def add_document(
     actor: Actor,
     meeting_id: int,
     blob: ReceivedBlob,
-    info: PdfInfo,
     filename: str,
     title: str = "",
     agenda_item_id: int | None = None,
 ) -> Document:
-    """Record an uploaded, already-validated PDF. The caller moves the blob into place."""
+    """Record an uploaded PDF as processing; the documents.inspect job, enqueued here in the
+    same transaction, checks it and makes it ready or rejected. The caller moves the blob
+    into place."""
     meeting = meetings.load_meeting(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
     )
@@ -90,11 +93,47 @@ def add_document(
         filename=filename,
         size=blob.size,
         sha256=blob.sha256,
-        page_count=info.page_count,
+        status=DocumentStatus.PROCESSING,
         uploaded_by_id=actor.user_id,
     )
     session.add(document)
-    meetings.touch(session, meeting_id)
+    session.flush()
+    assert document.id is not None
+    jobs.enqueue(
+        session,
+        INSPECT_JOB,
+        {"document_id": document.id},
+        key=f"{INSPECT_JOB}:{document.id}",
+        max_attempts=3,
+    )
+    # No push yet: tablets see a document once it is ready (record_inspection).
+    return document
+
+
+def record_inspection(
+    session: Session,
+    *,
+    document_id: int,
+    info: PdfInfo | None = None,
+    rejection: Invalid | None = None,
+) -> Document | None:
+    """The outcome of the documents.inspect job. Idempotent: a document that is no longer
+    processing (inspected by an earlier run, or deleted) is left as it is."""
+    document = session.get(Document, document_id)
+    if document is None or document.status != DocumentStatus.PROCESSING:
+        return None
+    if info is not None:
+        document.status = DocumentStatus.READY
+        document.page_count = info.page_count
+        document.has_thumbnail = info.thumbnail
+        session.add(document)
+        meetings.touch(session, document.meeting_id)  # tablets get it now
+    else:
+        assert rejection is not None
+        document.status = DocumentStatus.REJECTED
+        document.rejection_code = rejection.code[:40]
+        document.rejection_message = rejection.message[:300]
+        session.add(document)
     return document
 
 

@@ -122,6 +122,21 @@ class Storage:
 
     def delete(self, sha256: str) -> None:
         self.path_for(sha256).unlink(missing_ok=True)
+        self.thumbnail_path(sha256).unlink(missing_ok=True)
+
+    def thumbnail_path(self, sha256: str) -> Path:
+        """A blob's first-page PNG: derived data, kept and deleted with the blob."""
+        self.path_for(sha256)  # validates the name
+        return self.root / "thumbs" / sha256[:2] / f"{sha256}.png"
+
+    def work_path(self, suffix: str = "") -> Path:
+        """A scratch file in tmp/ (removed at start-up if a crash leaves it)."""
+        return self.tmp / f"work-{secrets.token_hex(8)}{suffix}"
+
+    def keep_thumbnail(self, sha256: str, rendered: Path) -> None:
+        final = self.thumbnail_path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(rendered, final)
 
     def blob_hashes(self) -> set[str]:
         """Every blob on disk (for consistency checks)."""
@@ -130,7 +145,7 @@ class Storage:
     def clean_temp(self) -> int:
         """Remove partial uploads left by a crash; run at start-up."""
         removed = 0
-        for leftover in self.tmp.glob("upload-*"):
+        for leftover in [*self.tmp.glob("upload-*"), *self.tmp.glob("work-*")]:
             leftover.unlink(missing_ok=True)
             removed += 1
         return removed

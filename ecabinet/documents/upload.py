@@ -14,7 +14,7 @@ from ecabinet import failpoints
 from ecabinet.actor import Actor
 from ecabinet.db import Database
 from ecabinet.documents import service
-from ecabinet.documents.pdf import PdfLimits, inspect_pdf
+from ecabinet.documents.pdf import check_header
 from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
 
@@ -32,16 +32,16 @@ def upload_document(
     title: str = "",
     agenda_item_id: int | None = None,
     max_bytes: int,
-    pdf_limits: PdfLimits | None = None,
 ) -> DocumentPublic:
-    """Store one PDF. On any failure, a crash included, no row and no new file remain."""
-    # Hash and parse outside the transaction: the writer lock is held only for the insert.
+    """Store one PDF as processing, with its inspection job; on any failure, a crash
+    included, no row and no new file remain. The deep check runs in that job, off the
+    request (documents/processing.py); here only the cheap ones: size, empty, a PDF header."""
     blob = storage.receive(stream, max_bytes=max_bytes)
     failpoints.reach("upload.received")
     created = False
     intent: Path | None = None
     try:
-        info = inspect_pdf(blob.temp_path, blob.head, pdf_limits)
+        check_header(blob.head)
         intent = storage.intend(blob.sha256)
         failpoints.reach("upload.intended")
         with database.unit_of_work() as session:
@@ -50,7 +50,6 @@ def upload_document(
                 actor=actor,
                 meeting_id=meeting_id,
                 blob=blob,
-                info=info,
                 filename=filename,
                 title=title,
                 agenda_item_id=agenda_item_id,

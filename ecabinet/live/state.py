@@ -7,6 +7,7 @@ from typing import TypedDict
 from sqlmodel import Session
 
 from ecabinet.agenda.service import list_items
+from ecabinet.documents.models import DocumentStatus
 from ecabinet.documents.service import list_documents
 from ecabinet.meetings.models import Meeting
 
@@ -78,5 +79,6 @@ def snapshot(session: Session, meeting_id: int) -> MeetingState | None:
                 "url": DOCUMENT_URL.format(id=doc.id),
             }
             for doc in list_documents(session, meeting_id)
+            if doc.status == DocumentStatus.READY
         ],
     }

@@ -1,0 +1,228 @@
+"""Job rows: enqueue in the caller's transaction, claim with a lease, finish, retry, cancel.
+
+The job is written in the same transaction as the change that causes it, so a committed
+change always has its job and a rolled-back one never does (transactional outbox). Delivery
+is at least once: a worker that dies mid-job loses its lease and the job runs again, so
+handlers make their effect idempotent (they check before they act).
+
+Claiming: PostgreSQL skips rows another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite has
+one writer at a time (`BEGIN IMMEDIATE`, db.py), so two claims never interleave there either.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, or_, select
+
+from ecabinet.actor import Actor
+from ecabinet.auth.permissions import Perm, require_global
+from ecabinet.errors import Conflict, NotFound
+from ecabinet.events import record
+from ecabinet.jobs.events import JobQueued
+from ecabinet.jobs.models import Job, JobState
+from ecabinet.timeutil import utcnow
+
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=10)
+MAX_ERROR = 4000
+
+
+class JobFailed(Exception):
+    """Raised by a handler for an outcome that no retry can change (a file that is gone)."""
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int  # 1 for the first run
+    key: str | None
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 5,
+    priority: int = 0,
+) -> int | None:
+    """Add a job to the caller's transaction. With `key`, a second enqueue of the same key
+    adds nothing. Returns the new job's id, or None when the key was already taken."""
+    values = {
+        "kind": kind,
+        "payload": json.dumps(dict(payload or {}), ensure_ascii=False, sort_keys=True),
+        "idempotency_key": key,
+        "state": JobState.QUEUED.value,
+        "priority": priority,
+        "run_at": run_at or utcnow(),
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "last_error": "",
+        "created_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Job).values(**values)
+    if key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    job_id = session.execute(statement.returning(col(Job.id))).scalar_one_or_none()
+    if job_id is not None:
+        record(session, JobQueued(job_id, kind))
+    return job_id
+
+
+def claim(
+    session: Session, *, worker: str, lease: timedelta, now: datetime | None = None
+) -> ClaimedJob | None:
+    """Take the most urgent due job (or one whose worker's lease ran out) for `worker`.
+    A job whose lease ran out with no attempts left is marked failed instead."""
+    now = now or utcnow()
+    while True:
+        due = or_(
+            (col(Job.state) == JobState.QUEUED) & (col(Job.run_at) <= now),
+            (col(Job.state) == JobState.RUNNING) & (col(Job.lease_until) < now),
+        )
+        query = (
+            select(Job)
+            .where(due)
+            .order_by(col(Job.priority).desc(), col(Job.run_at), col(Job.id))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        job = session.exec(query).first()
+        if job is None:
+            return None
+        if job.state == JobState.RUNNING and job.attempts >= job.max_attempts:
+            job.state = JobState.FAILED
+            job.last_error = _clip(f"{job.last_error}\nworker {job.locked_by} lost its lease")
+            job.finished_at, job.lease_until = now, None
+            session.add(job)
+            session.flush()
+            continue
+        job.state = JobState.RUNNING
+        job.attempts += 1
+        job.lease_until = now + lease
+        job.locked_by = worker
+        session.add(job)
+        session.flush()
+        assert job.id is not None
+        return ClaimedJob(
+            job.id, job.kind, json.loads(job.payload), job.attempts, job.idempotency_key
+        )
+
+
+def complete(session: Session, *, job_id: int, worker: str, now: datetime | None = None) -> bool:
+    """Mark a job done. False if the worker had lost it (its lease ran out and it was taken)."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.RUNNING or job.locked_by != worker:
+        return False
+    job.state = JobState.DONE
+    job.finished_at, job.lease_until = now or utcnow(), None
+    session.add(job)
+    return True
+
+
+def fail(
+    session: Session,
+    *,
+    job_id: int,
+    worker: str,
+    error: str,
+    permanent: bool = False,
+    now: datetime | None = None,
+) -> str | None:
+    """Record a failed attempt: queued again after a persisted, growing delay, or failed for
+    good when attempts are spent (or `permanent`). Returns the new state, None if lost."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.RUNNING or job.locked_by != worker:
+        return None
+    now = now or utcnow()
+    job.last_error = _clip(error)
+    job.lease_until = None
+    if permanent or job.attempts >= job.max_attempts:
+        job.state, job.finished_at = JobState.FAILED, now
+    else:
+        job.state, job.run_at = JobState.QUEUED, now + backoff(job.attempts)
+    session.add(job)
+    return job.state
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s ... capped at 10 min, with up to 20 % jitter so retries spread out."""
+    delay: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    jitter = 1 + random.random() * 0.2  # noqa: S311  (spreading retries, not security)
+    return delay * jitter
+
+
+def retry(session: Session, *, actor: Actor, job_id: int) -> Job:
+    """Queue a failed or cancelled job again, now, with a fresh set of attempts."""
+    require_global(actor, Perm.MANAGE_USERS)
+    job = get_job(session, job_id)
+    if job.state not in (JobState.FAILED, JobState.CANCELLED):
+        raise Conflict("Chỉ chạy lại được việc đã lỗi hoặc đã hủy.", code="job_not_retryable")
+    job.state, job.attempts, job.run_at = JobState.QUEUED, 0, utcnow()
+    job.finished_at = None
+    session.add(job)
+    session.flush()
+    assert job.id is not None
+    record(session, JobQueued(job.id, job.kind))
+    return job
+
+
+def cancel(session: Session, *, actor: Actor, job_id: int) -> Job:
+    """Cancel a job that has not run yet (a running one finishes what it started)."""
+    require_global(actor, Perm.MANAGE_USERS)
+    job = get_job(session, job_id)
+    if job.state != JobState.QUEUED:
+        raise Conflict("Chỉ hủy được việc đang chờ.", code="job_not_cancellable")
+    job.state, job.finished_at = JobState.CANCELLED, utcnow()
+    session.add(job)
+    return job
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("Không tìm thấy việc này.", code="job_not_found")
+    return job
+
+
+def list_jobs(
+    session: Session, *, state: str | None = None, kind: str | None = None, limit: int = 100
+) -> list[Job]:
+    query = select(Job)
+    if state:
+        query = query.where(Job.state == state)
+    if kind:
+        query = query.where(Job.kind == kind)
+    return list(session.exec(query.order_by(col(Job.id).desc()).limit(limit)))
+
+
+def counts_by_state(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Job.state, func.count()).group_by(Job.state))
+    counts = {state.value: 0 for state in JobState}
+    counts.update({state: int(n) for state, n in rows})
+    return counts
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next queued job becomes due (the runner sleeps until then, or a wake-up)."""
+    return session.exec(
+        select(func.min(Job.run_at)).where(Job.state == JobState.QUEUED)
+    ).one_or_none()
+
+
+def _clip(text: str) -> str:
+    return text[-MAX_ERROR:]
