@@ -519,6 +519,29 @@ class Api:
             self.documents += 1
         return status, payload
 
+    def document(self, document_id: int, timeout: float) -> tuple[int, Any]:
+        return request(
+            self.server.port,
+            "GET",
+            f"/api/v1/documents/{document_id}",
+            headers=self._headers(),
+            timeout=timeout,
+        )
+
+    def wait_checked(self, payload: Any, deadline: float) -> Any:
+        """Since the check became a job (after the answer), poll until the document is no
+        longer processing. Old code answers with the final document at once."""
+        while (
+            isinstance(payload, dict)
+            and payload.get("status") == "processing"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+            status, fresh = self.document(int(payload["id"]), timeout=10)
+            if status == 200:
+                payload = fresh
+        return payload
+
 
 # --------------------------------------------------------------------------- probe
 
@@ -616,8 +639,9 @@ class Upload:
     repeat: int  # 1..--repeat (warm-up uploads are not recorded)
     status: int | None  # None: no answer (see code)
     code: str  # the error code of a 4xx/5xx, "" for 201, or what happened instead
-    upload_ms: float
-    stall_ms: float  # the longest probe round trip overlapping the upload
+    upload_ms: float  # the upload request's round trip
+    checked_ms: float  # until the document was checked (ready or rejected): the window
+    stall_ms: float  # the longest probe round trip overlapping the window
     stall_unanswered: bool  # that probe had no answer yet when measured (hung/killed server)
     probes: int  # probes answered while the upload was in progress
     server_cpu_ms: float  # server process user+system during the upload (probes included)
@@ -651,6 +675,10 @@ class CheckoutResult:
 
 
 def outcome(status: int | None, payload: Any) -> str:
+    if status == 201 and isinstance(payload, dict) and payload.get("status") == "rejected":
+        return f"rejected {payload.get('rejection_code', '')}"
+    if status == 201 and isinstance(payload, dict) and payload.get("status") == "processing":
+        return "still processing"
     if status is None or status == 201:
         return ""
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
@@ -713,8 +741,12 @@ class Session:
         status: int | None = None
         payload: Any = None
         began = time.monotonic()
+        answered = began
         try:
             status, payload = self.api.upload(body, content_type, self.opts.upload_timeout)
+            answered = time.monotonic()
+            if status == 201:
+                payload = self.api.wait_checked(payload, began + self.opts.upload_timeout)
         except TimeoutError:
             code = f"no answer in {self.opts.upload_timeout:g} s"
         except (OSError, http.client.HTTPException) as exc:
@@ -722,6 +754,7 @@ class Session:
         else:
             code = outcome(status, payload)
         ended = time.monotonic()
+        answered = answered if answered > began else ended
         cpu_after = self.server.cpu_seconds()
         settled = self.probe.settle(ended, timeout=5.0 if status is not None else 0.5)
         stall_ms, probes, unanswered = self.probe.window(began, ended)
@@ -736,7 +769,8 @@ class Session:
             repeat=repeat,
             status=status,
             code=code,
-            upload_ms=(ended - began) * 1000,
+            upload_ms=(answered - began) * 1000,
+            checked_ms=(ended - began) * 1000,
             stall_ms=stall_ms,
             stall_unanswered=unanswered or not settled,
             probes=probes,
@@ -777,7 +811,8 @@ def measure_checkout(
                 shown = upload.status if upload.status is not None else "---"
                 print(
                     f"  {pdf.name:<30} #{repeat} {shown} {upload.code or 'ok':<24} "
-                    f"upload {upload.upload_ms:8.1f} ms, stall {upload.stall_ms:8.1f} ms, "
+                    f"upload {upload.upload_ms:8.1f} ms, checked {upload.checked_ms:8.1f} ms, "
+                    f"stall {upload.stall_ms:8.1f} ms, "
                     f"{upload.probes} probes",
                     flush=True,
                 )
@@ -845,6 +880,8 @@ def _answers(uploads: Sequence[Upload]) -> str:
     for u in uploads:
         if u.status is None:
             label = u.code
+        elif u.status == 201 and u.code:  # accepted, then refused by the check job
+            label = f"201, then {u.code}"
         elif u.status == 201:
             label = f"201 ({u.pages} p.)" if u.pages is not None else "201"
         else:
@@ -865,6 +902,7 @@ HEADER = (
     "size",
     "answer",
     "upload p50 ms",
+    "checked p50 ms",
     "stall p50 ms",
     "stall max ms",
     "probes/upload",
@@ -888,6 +926,7 @@ def table(result: CheckoutResult, target_ms: float) -> str:
                 _size(f.size),
                 _answers(m),
                 f"{_median([u.upload_ms for u in m]):.1f}",
+                f"{_median([u.checked_ms for u in m]):.1f}",
                 f"{_median(stalls):.1f}",
                 f"{worst:.1f}" + (" (≥, unanswered)" if hung else ""),
                 f"{_median([float(u.probes) for u in m]):.0f}",
