@@ -3,7 +3,7 @@
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
 from ecabinet.auth.models import ApiToken, User
-from ecabinet.documents.models import Document
+from ecabinet.documents.models import Document, DocumentAudience
 from ecabinet.jobs.models import Job
 from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.models import AttendeeToken
@@ -14,6 +14,7 @@ __all__ = [
     "Attendee",
     "AttendeeToken",
     "Document",
+    "DocumentAudience",
     "Job",
     "Meeting",
     "User",

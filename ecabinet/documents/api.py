@@ -8,9 +8,22 @@ from werkzeug.wrappers import Response
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
 from ecabinet.documents.http import upload_from_request
-from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
+from ecabinet.documents.schemas import (
+    AudiencePublic,
+    AudienceUpdate,
+    DocumentPublic,
+    DocumentUploadFields,
+)
 from ecabinet.meetings.service import load_meeting
-from ecabinet.web import actor_or_401, api_doc, database, requires, storage, to_json
+from ecabinet.web import (
+    actor_or_401,
+    api_doc,
+    database,
+    parse_body,
+    requires,
+    storage,
+    to_json,
+)
 
 bp = Blueprint("documents_api", __name__, url_prefix="/api/v1")
 
@@ -23,7 +36,9 @@ def list_documents(meeting_id: int) -> Response:
         load_meeting(
             db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
         )
-        documents = service.list_documents(db_session, meeting_id)
+        documents = service.visible_documents(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id
+        )
         return to_json([DocumentPublic.model_validate(d) for d in documents])
 
 
@@ -57,3 +72,37 @@ def get_document(document_id: int) -> Response:
 def delete_document(document_id: int) -> Response:
     upload.delete_document(database(), storage(), actor=actor_or_401(), document_id=document_id)
     return Response(status=204)
+
+
+@bp.route("/documents/<int:document_id>/audience", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Who a document is for: every attendee, or the chosen ones", response=AudiencePublic
+)
+def get_audience(document_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        document = service.get_document(
+            db_session, actor=actor_or_401(), document_id=document_id, perm=Perm.EDIT_MEETING
+        )
+        chosen = service.audience_of(db_session, document)
+        return to_json(AudiencePublic(audience=document.audience, attendee_ids=sorted(chosen)))
+
+
+@bp.route("/documents/<int:document_id>/audience", methods=["PUT"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Give a document to every attendee, or to chosen attendees only (pushed at once)",
+    body=AudienceUpdate,
+    response=AudiencePublic,
+)
+def set_audience(document_id: int) -> Response:
+    data = parse_body(AudienceUpdate)
+    with database().unit_of_work() as db_session:
+        chosen = service.set_audience(
+            db_session,
+            actor=actor_or_401(),
+            document_id=document_id,
+            audience=data.audience,
+            attendee_ids=data.attendee_ids,
+        )
+    return to_json(AudiencePublic(audience=data.audience, attendee_ids=sorted(chosen)))

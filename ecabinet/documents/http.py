@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 from ecabinet.actor import Actor
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
-from ecabinet.documents.models import DocumentStatus
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
 from ecabinet.errors import Invalid, NotFound
 from ecabinet.web import database, form_data, storage, validate
@@ -20,7 +19,10 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
     file: FileStorage | None = request.files.get("file")
     if file is None or not file.filename:
         raise Invalid("Vui lòng chọn một tệp PDF.", code="upload_missing", field="file")
-    fields = validate(DocumentUploadFields, form_data(ints=("agenda_item_id",)))
+    data = form_data(ints=("agenda_item_id",), skip=("upload_attendee",))
+    if "attendee_ids" not in data and request.form.getlist("upload_attendee"):
+        data["attendee_ids"] = ",".join(request.form.getlist("upload_attendee"))  # page form
+    fields = validate(DocumentUploadFields, data)
     return upload.upload_document(
         database(),
         storage(),
@@ -30,6 +32,8 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
         filename=file.filename,
         title=fields.title,
         agenda_item_id=fields.agenda_item_id,
+        audience=fields.audience,
+        attendee_ids=fields.chosen(),
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
     )
 
@@ -40,8 +44,6 @@ def send_document(actor: Actor, document_id: int) -> Response:
         document = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
         )
-    if document.status != DocumentStatus.READY and not actor.is_staff:
-        raise NotFound("Không tìm thấy tài liệu.", code="document_not_found")
     path = storage().path_for(document.sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
@@ -65,9 +67,8 @@ def send_thumbnail(actor: Actor, document_id: int) -> Response:
         document = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
         )
-    visible = document.status == DocumentStatus.READY or actor.is_staff
-    path = storage().thumbnail_path(document.sha256)
-    if not (visible and document.has_thumbnail and path.is_file()):
+    path = storage().thumbnail_path(document.sha256)  # get_document applied the audience rule
+    if not (document.has_thumbnail and path.is_file()):
         raise NotFound("Tài liệu chưa có ảnh trang đầu.", code="thumbnail_not_found")
     response = send_file(path, mimetype="image/png", conditional=True, etag=document.sha256)
     response.headers["Cache-Control"] = "private, no-store"

@@ -16,6 +16,11 @@ class DocumentStatus(StrEnum):
     REJECTED = "rejected"  # the check refused it; rejection_* say why
 
 
+class Audience(StrEnum):
+    ALL = "all"  # every attendee of the meeting
+    CHOSEN = "chosen"  # only the attendees listed in document_audience
+
+
 class Document(SQLModel, table=True):
     __tablename__ = "document"
     __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
@@ -35,6 +40,7 @@ class Document(SQLModel, table=True):
     rejection_code: str = Field(default="", max_length=40)
     rejection_message: str = Field(default="", max_length=300)
     has_thumbnail: bool = False  # storage.thumbnail_path(sha256) holds a first-page PNG
+    audience: str = Field(default=Audience.ALL, max_length=16)
     # "normal" only for now; secret tiers ("mat", "toi_mat") arrive with the confidentiality issue.
     confidentiality: str = Field(default="normal", max_length=16)
     uploaded_by_id: int | None = Field(
@@ -42,4 +48,15 @@ class Document(SQLModel, table=True):
     )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class DocumentAudience(SQLModel, table=True):
+    """The attendees who may see a document whose audience is "chosen"."""
+
+    __tablename__ = "document_audience"
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    attendee_id: int = Field(
+        foreign_key="attendee.id", ondelete="CASCADE", primary_key=True, index=True
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
 from ecabinet.documents.http import send_document, send_thumbnail, upload_from_request
+from ecabinet.documents.models import Audience
 from ecabinet.meetings.routes import submit_workspace_form
 from ecabinet.web import actor_or_401, database, requires, storage
 
@@ -47,3 +48,26 @@ def file(document_id: int) -> Response:
 @requires(Perm.VIEW_MEETING)
 def thumbnail(document_id: int) -> Response:
     return send_thumbnail(actor_or_401(), document_id)
+
+
+@bp.route("/documents/<int:document_id>/audience", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def audience(document_id: int) -> Response | tuple[str, int]:
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+        ).meeting_id
+
+    def save() -> str:
+        chosen = Audience.CHOSEN if request.form.get("audience") == "chosen" else Audience.ALL
+        ids = [int(v) for v in request.form.getlist("attendee_ids") if v.isdigit()]
+        with database().unit_of_work() as db_session:
+            service.set_audience(
+                db_session, actor=actor, document_id=document_id, audience=chosen, attendee_ids=ids
+            )
+        if chosen == Audience.ALL:
+            return "Tài liệu dành cho tất cả đại biểu."
+        return f"Tài liệu chỉ dành cho {len(ids)} đại biểu được chọn."
+
+    return submit_workspace_form(meeting_id, form="audience", action=save, anchor="documents")

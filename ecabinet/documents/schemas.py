@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ecabinet.documents.models import Audience
 from ecabinet.text import Id, OptionalText
 
 
@@ -16,6 +17,22 @@ class DocumentUploadFields(BaseModel):
 
     title: OptionalText = Field(default="", max_length=300, description="Default: the file name")
     agenda_item_id: Id | None = Field(default=None, description="Attach to an agenda item")
+    audience: Audience = Field(default=Audience.ALL, description="all, or chosen attendees")
+    attendee_ids: str = Field(
+        default="",
+        max_length=20000,
+        pattern=r"^(\d{1,10}(,\d{1,10})*)?$",
+        description="With audience 'chosen': attendee ids, comma-separated",
+    )
+
+    @model_validator(mode="after")
+    def _chosen_needs_people(self) -> DocumentUploadFields:
+        if self.audience == Audience.CHOSEN and not self.attendee_ids:
+            raise ValueError("chọn ít nhất một đại biểu")
+        return self
+
+    def chosen(self) -> list[int]:
+        return [int(n) for n in self.attendee_ids.split(",") if n]
 
 
 class DocumentPublic(BaseModel):
@@ -34,5 +51,26 @@ class DocumentPublic(BaseModel):
     rejection_code: str = Field(description="why it was rejected (pdf_unreadable, ...), or empty")
     rejection_message: str = Field(description="the same, for people, in Vietnamese")
     has_thumbnail: bool
+    audience: str = Field(description="all: every attendee; chosen: see /audience")
     confidentiality: str
     created_at: datetime
+
+
+class AudienceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    audience: Audience
+    attendee_ids: list[Id] = Field(
+        default_factory=list, max_length=5000, description="With audience 'chosen'"
+    )
+
+    @model_validator(mode="after")
+    def _chosen_needs_people(self) -> AudienceUpdate:
+        if self.audience == Audience.CHOSEN and not self.attendee_ids:
+            raise ValueError("chọn ít nhất một đại biểu")
+        return self
+
+
+class AudiencePublic(BaseModel):
+    audience: str
+    attendee_ids: list[int]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
+from ecabinet.attendees.models import Attendee
 from ecabinet.auth.permissions import Perm
-from ecabinet.documents.models import Document, DocumentStatus
+from ecabinet.documents.models import Audience, Document, DocumentAudience, DocumentStatus
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
@@ -48,7 +50,9 @@ def list_documents(session: Session, meeting_id: int) -> list[Document]:
 
 
 def get_document(session: Session, *, actor: Actor, document_id: int, perm: Perm) -> Document:
-    """A document the actor may see (or edit); NotFound for anyone outside its meeting."""
+    """A document the actor may see (or edit); NotFound for anyone outside its meeting, and
+    for an attendee it is not (yet) for. Every path to a document's bytes or metadata (file,
+    thumbnail, API) comes through here."""
     document = session.get(Document, document_id)
     if document is None:
         raise NotFound("Không tìm thấy tài liệu.", code="document_not_found")
@@ -56,7 +60,97 @@ def get_document(session: Session, *, actor: Actor, document_id: int, perm: Perm
         meetings.load_meeting(session, actor=actor, meeting_id=document.meeting_id, perm=perm)
     except NotFound:
         raise NotFound("Không tìm thấy tài liệu.", code="document_not_found") from None
+    if actor.is_attendee and not may_see(actor, document, audience_of(session, document)):
+        raise NotFound("Không tìm thấy tài liệu.", code="document_not_found")
     return document
+
+
+def may_see(actor: Actor, document: Document, audience: frozenset[int]) -> bool:
+    """The one rule for which documents a viewer of the meeting gets: staff of the meeting
+    see every document; an attendee, ready documents for everyone or for them."""
+    if actor.is_staff:
+        return True
+    if document.status != DocumentStatus.READY:
+        return False
+    return document.audience == Audience.ALL or actor.attendee_id in audience
+
+
+def audience_of(session: Session, document: Document) -> frozenset[int]:
+    if document.audience != Audience.CHOSEN:
+        return frozenset()
+    rows = session.exec(
+        select(DocumentAudience.attendee_id).where(DocumentAudience.document_id == document.id)
+    )
+    return frozenset(rows)
+
+
+def audiences(session: Session, meeting_id: int) -> dict[int, frozenset[int]]:
+    """Document id → the attendees chosen for it, for a meeting's documents (one query)."""
+    rows = session.exec(
+        select(DocumentAudience.document_id, DocumentAudience.attendee_id)
+        .join(Document, col(Document.id) == DocumentAudience.document_id)
+        .where(Document.meeting_id == meeting_id)
+    )
+    found: dict[int, set[int]] = {}
+    for document_id, attendee_id in rows:
+        found.setdefault(document_id, set()).add(attendee_id)
+    return {document_id: frozenset(ids) for document_id, ids in found.items()}
+
+
+def _chosen_attendees(
+    session: Session, meeting_id: int, audience: Audience, attendee_ids: Sequence[int]
+) -> frozenset[int]:
+    """The attendees a "chosen" audience names, all of them of this meeting."""
+    if audience != Audience.CHOSEN:
+        return frozenset()
+    chosen = frozenset(attendee_ids)
+    if not chosen:
+        raise Invalid("Chọn ít nhất một đại biểu.", code="audience_empty", field="attendee_ids")
+    found = set(
+        session.exec(
+            select(Attendee.id).where(
+                col(Attendee.id).in_(chosen), Attendee.meeting_id == meeting_id
+            )
+        )
+    )
+    if found != chosen:
+        raise Invalid(
+            "Có đại biểu không thuộc cuộc họp này.", code="attendee_not_found", field="attendee_ids"
+        )
+    return chosen
+
+
+def visible_documents(session: Session, *, actor: Actor, meeting_id: int) -> list[Document]:
+    """The meeting's documents `actor` may see (the caller has checked meeting access)."""
+    documents = list_documents(session, meeting_id)
+    if actor.is_staff:
+        return documents
+    chosen = audiences(session, meeting_id)
+    return [d for d in documents if may_see(actor, d, chosen.get(d.id or 0, frozenset()))]
+
+
+def set_audience(
+    session: Session,
+    *,
+    actor: Actor,
+    document_id: int,
+    audience: Audience,
+    attendee_ids: list[int],
+) -> frozenset[int]:
+    """Give a document to every attendee, or to the chosen ones only; tablets follow at once
+    (a document taken from someone disappears from their next push)."""
+    document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
+    meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
+    chosen = _chosen_attendees(session, document.meeting_id, audience, attendee_ids)
+    session.execute(
+        delete(DocumentAudience).where(col(DocumentAudience.document_id) == document_id)
+    )
+    for attendee_id in sorted(chosen):
+        session.add(DocumentAudience(document_id=document_id, attendee_id=attendee_id))
+    document.audience = audience
+    session.add(document)
+    meetings.touch(session, document.meeting_id)
+    return chosen
 
 
 def add_document(
@@ -68,6 +162,8 @@ def add_document(
     filename: str,
     title: str = "",
     agenda_item_id: int | None = None,
+    audience: Audience = Audience.ALL,
+    attendee_ids: Sequence[int] = (),
 ) -> Document:
     """Record an uploaded PDF as processing; the documents.inspect job, enqueued here in the
     same transaction, checks it and makes it ready or rejected. The caller moves the blob
@@ -94,11 +190,15 @@ def add_document(
         size=blob.size,
         sha256=blob.sha256,
         status=DocumentStatus.PROCESSING,
+        audience=audience,
         uploaded_by_id=actor.user_id,
     )
     session.add(document)
     session.flush()
     assert document.id is not None
+    # Chosen before it is ever ready: no push can carry it to anyone else first.
+    for attendee_id in _chosen_attendees(session, meeting_id, audience, attendee_ids):
+        session.add(DocumentAudience(document_id=document.id, attendee_id=attendee_id))
     jobs.enqueue(
         session,
         INSPECT_JOB,

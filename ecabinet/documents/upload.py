@@ -4,7 +4,7 @@ deleting rows with their blobs. Crash-safe through the storage's intents (storag
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +14,7 @@ from ecabinet import failpoints
 from ecabinet.actor import Actor
 from ecabinet.db import Database
 from ecabinet.documents import service
+from ecabinet.documents.models import Audience
 from ecabinet.documents.pdf import check_header
 from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
@@ -31,6 +32,8 @@ def upload_document(
     filename: str,
     title: str = "",
     agenda_item_id: int | None = None,
+    audience: Audience = Audience.ALL,
+    attendee_ids: Sequence[int] = (),
     max_bytes: int,
 ) -> DocumentPublic:
     """Store one PDF as processing, with its inspection job; on any failure, a crash
@@ -53,6 +56,8 @@ def upload_document(
                 filename=filename,
                 title=title,
                 agenda_item_id=agenda_item_id,
+                audience=audience,
+                attendee_ids=attendee_ids,
             )
             session.flush()
             # In place before the commit, so a committed row never lacks its file; the

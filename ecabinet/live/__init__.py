@@ -15,13 +15,9 @@ def init_app(app: Flask) -> None:
     from ecabinet.live import api, publish, routes
     from ecabinet.live.connections import Budgets
     from ecabinet.live.namespace import LiveNamespace, refuse_reserved_events
-    from ecabinet.live.state import MeetingState
 
     socketio: SocketIO = app.extensions["socketio"]
     database = app.extensions["ecabinet.db"]
-
-    def emit_state(state: MeetingState) -> None:
-        socketio.emit("meeting:state", state, to=publish.room_for(state["meeting_id"]))
 
     namespace = LiveNamespace(
         "/",
@@ -38,7 +34,7 @@ def init_app(app: Flask) -> None:
         # Off the request: the committing request answers without waiting for the sweep.
         namespace.track_sweep(socketio.start_background_task(namespace.sweep, revoked))
 
-    publish.install(app.extensions["ecabinet.events"], emit_state, recheck_connections)
+    publish.install(app.extensions["ecabinet.events"], namespace.push, recheck_connections)
     app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)
     refuse_reserved_events(socketio.server)

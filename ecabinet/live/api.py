@@ -9,7 +9,7 @@ from ecabinet.auth.permissions import Perm
 from ecabinet.errors import NotFound
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.schemas import JumpRequest, LiveResult
-from ecabinet.live.state import snapshot
+from ecabinet.live.state import state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
@@ -20,11 +20,10 @@ bp = Blueprint("live_api", __name__, url_prefix="/api/v1/meetings/<int:meeting_i
 @requires(Perm.VIEW_MEETING)
 @api_doc(summary="The live state snapshot, as pushed in `meeting:state` (see docs/realtime.md)")
 def state(meeting_id: int) -> Response:
+    actor = actor_or_401()
     with database().unit_of_work(write=False) as db_session:
-        load_meeting(
-            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
-        )
-        current = snapshot(db_session, meeting_id)
+        load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        current = state_for(db_session, meeting_id, actor)
     if current is None:
         raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
     return to_json(dict(current))

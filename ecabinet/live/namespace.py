@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from ecabinet.live.connections import Budgets, Connection, Connections, Refused
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
-from ecabinet.live.state import snapshot
+from ecabinet.live.state import Snapshot, state_for
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import load_meeting
 from ecabinet.timeutil import utcnow
@@ -309,10 +309,25 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             return Credentials("attendee", token=str(session["attendee_token"]))
         return None
 
+    def push(self, current: Snapshot) -> None:
+        """Send a meeting's new state to its room, encoded once per group of viewers who see
+        the same thing (staff; attendees by the chosen documents they get), not per socket.
+        With several processes each pushes to its own connections."""
+        groups: dict[Hashable, list[str]] = {}
+        room = room_for(current.meeting_id)
+        for sid, _eio in self.socketio.server.manager.get_participants(self.namespace, room):
+            connection = self.connections.get(sid)
+            if connection is not None:
+                groups.setdefault(current.view_of(connection.attendee_id), []).append(sid)
+        for view, sids in groups.items():
+            self.socketio.emit(
+                "meeting:state", current.for_view(view), to=sids, namespace=self.namespace
+            )
+
     def _state_ack(self, actor: Actor, meeting_id: int) -> Ack:
         with self.database.unit_of_work(write=False) as db_session:
             load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
-            state = snapshot(db_session, meeting_id)
+            state = state_for(db_session, meeting_id, actor)
         if state is None:
             raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
         return {"ok": True, "state": state}

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.orm import Session
 
 from ecabinet.events import AccessRevoked, DomainEvent, EventBus
-from ecabinet.live.state import MeetingState, snapshot
+from ecabinet.live.state import Snapshot, snapshot
 from ecabinet.meetings.events import MeetingChanged
 
 log = logging.getLogger(__name__)
-Emit = Callable[[MeetingState], None]
+Emit = Callable[[Snapshot], None]
 
 
 def install(bus: EventBus, emit: Emit, on_revoked: Callable[[list[AccessRevoked]], None]) -> None:
@@ -29,7 +29,7 @@ def install(bus: EventBus, emit: Emit, on_revoked: Callable[[list[AccessRevoked]
         if not meeting_ids:
             return None
         try:
-            states = [s for mid in meeting_ids if (s := snapshot(session, mid)) is not None]  # type: ignore[arg-type]
+            states = [s for mid in meeting_ids if (s := snapshot(session, mid)) is not None]  # type: ignore[arg-type]  # a SQLModel session
         except Exception:
             log.exception("snapshot of meetings %s failed; nothing pushed", meeting_ids)
             return None

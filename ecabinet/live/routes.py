@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from ecabinet.auth.permissions import Perm, meeting_perms
-from ecabinet.live.state import MeetingState, snapshot
+from ecabinet.live.state import MeetingState, state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.web import actor_or_401, database, requires
 
@@ -16,7 +16,7 @@ def _page(template: str, meeting_id: int, perm: Perm) -> str:
     actor = actor_or_401()
     with database().unit_of_work(write=False) as db_session:
         meeting = load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=perm)
-        state: MeetingState | None = snapshot(db_session, meeting_id)
+        state: MeetingState | None = state_for(db_session, meeting_id, actor)
         perms = meeting_perms(actor, meeting)
     return render_template(template, state=state, actor=actor, perms=perms, Perm=Perm)
 

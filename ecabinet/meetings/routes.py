@@ -13,7 +13,7 @@ from ecabinet.agenda.service import list_items
 from ecabinet.attendees.service import list_attendees_for
 from ecabinet.auth import service as auth
 from ecabinet.auth.permissions import Perm, meeting_perms
-from ecabinet.documents.service import list_documents
+from ecabinet.documents.service import audiences, list_documents
 from ecabinet.documents.upload import delete_with_blobs
 from ecabinet.errors import AppError
 from ecabinet.meetings import service
@@ -91,6 +91,7 @@ def render_workspace(
             "meeting": meeting,
             "items": list_items(db_session, meeting_id),
             "documents": list_documents(db_session, meeting_id),
+            "audiences": audiences(db_session, meeting_id),
             "attendees": list_attendees_for(db_session, actor=actor, meeting_id=meeting_id)
             if Perm.VIEW_ATTENDEES in perms
             else [],

@@ -218,7 +218,13 @@ def test_upload_body_is_one_object_a_client_can_satisfy(client: FlaskClient) -> 
     assert schema["properties"]["file"]["format"] == "binary"
     # Form parts are text: an unset agenda item is left out, never sent as `null`.
     assert schema["properties"]["agenda_item_id"]["type"] == "integer"
-    assert set(schema["properties"]) == {"file", "title", "agenda_item_id"}
+    assert set(schema["properties"]) == {
+        "file",
+        "title",
+        "agenda_item_id",
+        "audience",
+        "attendee_ids",
+    }
 
 
 def test_schemathesis_finds_no_server_error_and_reaches_every_operation(

@@ -14,12 +14,13 @@ from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.auth import service as auth
 from ecabinet.auth.permissions import Perm
 from ecabinet.db import Database
-from ecabinet.documents.models import Document
+from ecabinet.documents import service as documents
+from ecabinet.documents.models import Audience, Document
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import upload_document
 from ecabinet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ecabinet.live import service as live
-from ecabinet.live.state import snapshot
+from ecabinet.live.state import snapshot, state_for
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
@@ -28,6 +29,7 @@ from ecabinet.pickup.models import AttendeeToken
 from tests.factories import (
     PASSWORD,
     make_attendee,
+    make_document,
     make_meeting,
     make_token,
     make_user,
@@ -261,11 +263,52 @@ def test_rolled_back_change_leaves_version_untouched(database: Database) -> None
 def test_snapshot_carries_items_documents_and_version(database: Database) -> None:
     meeting = make_meeting(database, items=2)
     with database.unit_of_work(write=False) as session:
-        state = snapshot(session, meeting.id)
+        state = state_for(session, meeting.id, meeting.chair.actor)
     assert state is not None
     assert [i["id"] for i in state["items"]] == meeting.item_ids
     assert state["version"] == version(database, meeting.id)
     assert state["documents"] == []
+
+
+def test_each_viewer_gets_the_documents_meant_for_them(
+    database: Database, storage: Storage
+) -> None:
+    """One snapshot, several views: staff see everything (restricted ones marked), each
+    attendee the documents for everyone plus those chosen for them; viewers who see the same
+    share one view, so a push is encoded once per view."""
+    meeting = make_meeting(database, items=1)
+    an, binh, chi = (make_attendee(database, meeting, name=n) for n in ("An", "Bình", "Chi"))
+    public = make_document(database, storage, meeting, title="Chương trình")
+    secret = make_document(database, storage, meeting, title="Tờ trình nhân sự")
+    with database.unit_of_work() as session:
+        documents.set_audience(
+            session,
+            actor=meeting.secretary.actor,
+            document_id=secret.id,
+            audience=Audience.CHOSEN,
+            attendee_ids=[an],
+        )
+    with database.unit_of_work(write=False) as session:
+        current = snapshot(session, meeting.id)
+    assert current is not None
+    staff_docs = current.for_view(current.view_of(None))["documents"]
+    assert [(d["id"], d.get("restricted")) for d in staff_docs] == [
+        (public.id, False),
+        (secret.id, True),
+    ]
+    for_an = current.for_view(current.view_of(an))["documents"]
+    assert [d["id"] for d in for_an] == [public.id, secret.id]
+    assert "restricted" not in for_an[0]
+    assert [d["id"] for d in current.for_view(current.view_of(binh))["documents"]] == [public.id]
+    assert current.view_of(binh) == current.view_of(chi) != current.view_of(an)
+    attendee = Actor.attendee(binh, meeting.id)
+    with database.unit_of_work(write=False) as session:
+        with pytest.raises(NotFound):
+            documents.get_document(
+                session, actor=attendee, document_id=secret.id, perm=Perm.VIEW_MEETING
+            )
+        visible = documents.visible_documents(session, actor=attendee, meeting_id=meeting.id)
+        assert [d.id for d in visible] == [public.id]
 
 
 def test_password_hash_is_argon2_and_login_works(database: Database) -> None:
