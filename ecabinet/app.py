@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import mimetypes
 import os
@@ -13,24 +14,15 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.routing import IntegerConverter
 
-from ecabinet import (
-    agenda,
-    attendees,
-    auth,
-    documents,
-    jobs,
-    limits,
-    live,
-    meetings,
-    ops,
-    pickup,
-    web,
-)
+from ecabinet import limits, web
 from ecabinet.config import load_config
+from ecabinet.credentials import CredentialResolvers
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import recover_interrupted
 from ecabinet.events import EventBus
+from ecabinet.features import FEATURES
+from ecabinet.scopes import Scopes
 from ecabinet.text import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     bus = EventBus()
     bus.install(database.sessions)
     app.extensions["ecabinet.events"] = bus
+    app.extensions["ecabinet.credentials"] = CredentialResolvers()
+    app.extensions["ecabinet.scopes"] = Scopes()
     store = Storage(app.config["STORAGE_DIR"])
     store.clean_temp()
     if require_schema:
@@ -119,6 +113,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
 
     web.init_app(app)
     limits.init_app(app)
-    for feature in (jobs, auth, meetings, agenda, documents, attendees, pickup, live, ops):
-        feature.init_app(app)
+    for name in FEATURES:
+        importlib.import_module(f"ecabinet.{name}").init_app(app)
     return app

@@ -1,8 +1,13 @@
-"""What a request or socket presented (session, API token, attendee token) → an Actor."""
+"""What a request or socket presented (session, API token, attendee token) → an Actor.
+
+The features that own each kind of credential register how to check it (auth: staff
+sessions and API tokens; pickup: attendee links), so this module and the HTTP and socket
+layers that use it import no feature.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -10,52 +15,51 @@ from typing import Literal
 from sqlmodel import Session
 
 from ecabinet.actor import Actor
-from ecabinet.auth import service as auth
-from ecabinet.pickup import service as pickup
+
+Kind = Literal["staff", "api", "attendee"]
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    kind: Literal["staff", "api", "attendee"]
+    kind: Kind
     user_id: int | None = None
     session_version: int | None = None
     token: str | None = None
 
 
-def resolve(session: Session, creds: Credentials, *, now: datetime | None = None) -> Actor | None:
-    """Re-checked on every request and socket event, so revocation takes effect at once."""
-    return resolve_many(session, [creds], now=now).get(creds)
+# Checks many credentials of one kind at once (one query, however many), None for those
+# that no longer hold.
+Resolver = Callable[[Session, list[Credentials], datetime | None], dict[Credentials, Actor | None]]
 
 
-def resolve_many(
-    session: Session, many: Iterable[Credentials], *, now: datetime | None = None
-) -> dict[Credentials, Actor | None]:
-    """Many credentials with one query per kind present, however many there are."""
-    many = list(dict.fromkeys(many))
-    result: dict[Credentials, Actor | None] = dict.fromkeys(many)
-    staff = [c for c in many if c.kind == "staff" and c.user_id is not None]
-    # One browser session per (user, version) pair; a user with two versions open is rare.
-    versions: dict[int, int] = {}
-    for creds in staff:
-        if creds.user_id is not None and creds.session_version is not None:
-            versions.setdefault(creds.user_id, creds.session_version)
-    if versions:
-        actors = auth.load_staff_actors(session, versions)
-        for creds in staff:
-            if creds.user_id is not None and versions.get(creds.user_id) == creds.session_version:
-                result[creds] = actors.get(creds.user_id)
-            elif creds.user_id is not None and creds.session_version is not None:
-                result[creds] = auth.load_staff_actor(
-                    session, user_id=creds.user_id, session_version=creds.session_version
-                )
-    api = [c for c in many if c.kind == "api" and c.token]
-    if api:
-        tokens = auth.load_token_actors(session, [c.token or "" for c in api], now=now)
-        for creds in api:
-            result[creds] = tokens.get(creds.token or "")
-    attendees = [c for c in many if c.kind == "attendee" and c.token]
-    if attendees:
-        found = pickup.resolve_tokens(session, [c.token or "" for c in attendees], now=now)
-        for creds in attendees:
-            result[creds] = found.get(creds.token or "")
-    return result
+class CredentialResolvers:
+    """One per app: which feature checks which kind of credential."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, Resolver] = {}
+
+    def register(self, kind: Kind, resolver: Resolver) -> None:
+        if kind in self._by_kind:
+            raise ValueError(f"credential kind {kind!r} registered twice")
+        self._by_kind[kind] = resolver
+
+    def resolve(
+        self, session: Session, creds: Credentials, *, now: datetime | None = None
+    ) -> Actor | None:
+        """Re-checked on every request and socket event, so revocation takes effect at once."""
+        return self.resolve_many(session, [creds], now=now).get(creds)
+
+    def resolve_many(
+        self, session: Session, many: Iterable[Credentials], *, now: datetime | None = None
+    ) -> dict[Credentials, Actor | None]:
+        """Many credentials with one query per kind present, however many there are."""
+        unique = list(dict.fromkeys(many))
+        result: dict[Credentials, Actor | None] = dict.fromkeys(unique)
+        by_kind: dict[str, list[Credentials]] = {}
+        for creds in unique:
+            by_kind.setdefault(creds.kind, []).append(creds)
+        for kind, group in by_kind.items():
+            resolver = self._by_kind.get(kind)
+            if resolver is not None:
+                result.update(resolver(session, group, now))
+        return result

@@ -10,6 +10,10 @@ recorded, to the subscribers that features registered:
   It may return a callable, which runs after the commit (and never after a rollback).
 - `after_commit(handler)`: `handler(events)` runs once the commit succeeded. An exception is
   logged and goes no further: the commit stands, the other subscribers still run.
+- `on_record(handler)`: `handler(session, event)` runs at once, when the service records the
+  event, before the service goes on: for a feature that must act on rows another feature is
+  about to delete (documents' files, when a meeting goes). It may return a callable that runs
+  when the unit of work ends, with True after a commit and False after a rollback.
 
 A rollback drops the events. Plain Python: no Flask, no Socket.IO.
 """
@@ -46,9 +50,17 @@ class AccessRevoked(DomainEvent):
     user_ids: tuple[int, ...] = ()
 
 
+BUS_KEY = "ecabinet.events.bus"
+_FINALLY_KEY = "ecabinet.events.finally"
+
+
 def record(session: OrmSession, happened: DomainEvent) -> None:
-    """Record an event on this unit of work; subscribers see it only if the commit succeeds."""
+    """Record an event on this unit of work; subscribers see it only if the commit succeeds
+    (on_record handlers see it now)."""
     session.info.setdefault(EVENTS_KEY, []).append(happened)
+    bus = session.info.get(BUS_KEY)
+    if isinstance(bus, EventBus):
+        bus._recorded(session, happened)
 
 
 def recorded(session: OrmSession) -> list[DomainEvent]:
@@ -57,6 +69,7 @@ def recorded(session: OrmSession) -> list[DomainEvent]:
 
 InTransaction = Callable[[OrmSession, Sequence[DomainEvent]], Callable[[], None] | None]
 AfterCommit = Callable[[Sequence[DomainEvent]], None]
+OnRecord = Callable[[OrmSession, DomainEvent], Callable[[bool], None] | None]
 
 
 class EventBus:
@@ -65,6 +78,7 @@ class EventBus:
     def __init__(self) -> None:
         self._in_transaction: list[InTransaction] = []
         self._after_commit: list[AfterCommit] = []
+        self._on_record: list[OnRecord] = []
 
     def in_transaction(self, handler: InTransaction) -> InTransaction:
         self._in_transaction.append(handler)
@@ -74,7 +88,12 @@ class EventBus:
         self._after_commit.append(handler)
         return handler
 
+    def on_record(self, handler: OnRecord) -> OnRecord:
+        self._on_record.append(handler)
+        return handler
+
     def install(self, sessions: sessionmaker[Any]) -> None:
+        sessions.configure(info={BUS_KEY: self})  # every session of this app knows its bus
         sa_event.listen(sessions, "before_commit", self._before_commit)
         sa_event.listen(sessions, "after_commit", self._on_commit)
         sa_event.listen(sessions, "after_rollback", self._drop)
@@ -94,11 +113,19 @@ class EventBus:
                     deferred.append(then)
         raise RuntimeError(f"events kept recording events after {MAX_ROUNDS} rounds")
 
+    def _recorded(self, session: OrmSession, happened: DomainEvent) -> None:
+        for handler in self._on_record:
+            then = handler(session, happened)
+            if then is not None:
+                session.info.setdefault(_FINALLY_KEY, []).append(then)
+
     def _on_commit(self, session: OrmSession) -> None:
         events: list[DomainEvent] = session.info.pop(EVENTS_KEY, [])
         deferred: list[Callable[[], None]] = session.info.pop(_DEFERRED_KEY, [])
         for then in deferred:
             _safely(then)
+        for ending in session.info.pop(_FINALLY_KEY, []):
+            _safely(lambda ending=ending: ending(True))  # type: ignore[misc]
         if events:
             for handler in self._after_commit:
                 _safely(lambda handler=handler: handler(events))  # type: ignore[misc]
@@ -107,6 +134,8 @@ class EventBus:
     def _drop(session: OrmSession) -> None:
         session.info.pop(EVENTS_KEY, None)
         session.info.pop(_DEFERRED_KEY, None)
+        for ending in session.info.pop(_FINALLY_KEY, []):
+            _safely(lambda ending=ending: ending(False))  # type: ignore[misc]
 
 
 def _safely(action: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 from pydantic import BaseModel
 
 from ecabinet import __version__
-from ecabinet.auth.permissions import PERM_ATTR
+from ecabinet.permissions import PERM_ATTR
 from ecabinet.text import MAX_ID
 from ecabinet.web import OPENAPI_ATTR
 

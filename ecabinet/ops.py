@@ -11,8 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from ecabinet import __version__
-from ecabinet.auth.permissions import Perm
 from ecabinet.openapi import build_openapi
+from ecabinet.permissions import Perm
 from ecabinet.web import database, requires
 
 log = logging.getLogger(__name__)

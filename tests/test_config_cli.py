@@ -113,7 +113,18 @@ def ecabinet(
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["db", "upgrade"], ["create-user"], ["demo"], ["user", "disable"]],
+    [
+        [],
+        ["serve"],
+        ["db", "upgrade"],
+        ["create-user"],
+        ["demo"],
+        ["user", "disable"],
+        ["worker"],
+        ["jobs"],
+        ["jobs", "list"],
+        ["jobs", "retry"],
+    ],
 )
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = ecabinet(*command, "--help", instance=tmp_path, db=f"sqlite:///{tmp_path / 'x.db'}")
@@ -199,6 +210,15 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
         documents = list_documents(session, 1)
     database.dispose()
     assert len(documents) == 3
+    assert {d.status for d in documents} == {"ready"}  # `demo` ran their check jobs
+    listed = ecabinet("jobs", "list", instance=instance, db=db)
+    assert listed.returncode == 0, listed.stderr
+    assert "done: 3" in listed.stdout
+    assert "documents.inspect" in listed.stdout
+    refused = ecabinet("jobs", "retry", "1", instance=instance, db=db)
+    assert refused.returncode == 1
+    assert "Chỉ chạy lại được việc đã lỗi hoặc đã hủy." in refused.stderr
+    assert "nothing to run" not in ecabinet("jobs", "run", instance=instance, db=db).stderr
     stored = instance / "storage" / documents[0].sha256[:2] / documents[0].sha256
     text = subprocess.run(
         [pdftotext, "-enc", "UTF-8", str(stored), "-"], capture_output=True, text=True, check=True

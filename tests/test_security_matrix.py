@@ -17,13 +17,13 @@ from sqlmodel import func, select
 
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
-from ecabinet.auth.permissions import PERM_ATTR, Perm
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
 from ecabinet.jobs.models import Job
 from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
+from ecabinet.permissions import PERM_ATTR, Perm
 from tests.conftest import Login
 from tests.factories import make_attendee, make_document, make_meeting, make_token
 

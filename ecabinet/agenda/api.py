@@ -12,8 +12,8 @@ from ecabinet.agenda.schemas import (
     AgendaItemPublic,
     AgendaItemUpdate,
 )
-from ecabinet.auth.permissions import Perm
 from ecabinet.meetings.service import load_meeting
+from ecabinet.permissions import Perm
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("agenda_api", __name__, url_prefix="/api/v1")

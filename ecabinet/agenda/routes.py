@@ -7,16 +7,22 @@ from werkzeug.wrappers import Response
 
 from ecabinet.agenda import service
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import AppError
-from ecabinet.meetings.routes import submit_workspace_form
-from ecabinet.web import actor_or_401, database, form_data, requires, validate
+from ecabinet.permissions import Perm
+from ecabinet.web import (
+    actor_or_401,
+    database,
+    form_data,
+    requires,
+    submit_workspace_form,
+    validate,
+)
 
 bp = Blueprint("agenda", __name__)
 
 
 def _back(meeting_id: int) -> Response:
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="agenda"))
+    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="agenda"))
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])

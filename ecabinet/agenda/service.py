@@ -7,10 +7,10 @@ from sqlmodel import Session, col, select
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.permissions import Perm
 
 MAX_ITEMS = 500
 

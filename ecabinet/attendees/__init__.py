@@ -10,6 +10,8 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 def init_app(app: Flask) -> None:
     from ecabinet.attendees import api, routes
+    from ecabinet.attendees.scopes import register_scopes
 
+    register_scopes(app.extensions["ecabinet.scopes"])
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.attendees import service
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeePublic, AttendeeUpdate
-from ecabinet.auth.permissions import Perm
+from ecabinet.permissions import Perm
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("attendees_api", __name__, url_prefix="/api/v1")

@@ -7,16 +7,22 @@ from werkzeug.wrappers import Response
 
 from ecabinet.attendees import service
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import AppError
-from ecabinet.meetings.routes import submit_workspace_form
-from ecabinet.web import actor_or_401, database, form_data, requires, validate
+from ecabinet.permissions import Perm
+from ecabinet.web import (
+    actor_or_401,
+    database,
+    form_data,
+    requires,
+    submit_workspace_form,
+    validate,
+)
 
 bp = Blueprint("attendees", __name__)
 
 
 def _back(meeting_id: int) -> Response:
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="attendees"))
+    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="attendees"))
 
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["POST"])

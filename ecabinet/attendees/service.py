@@ -10,10 +10,10 @@ from ecabinet.actor import Actor
 from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
-from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings import service as meetings
+from ecabinet.permissions import Perm, meeting_perms
 
 MAX_ATTENDEES = 5000
 

@@ -9,7 +9,10 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.auth import api, routes
+    from ecabinet.auth import api, routes, service
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    credentials = app.extensions["ecabinet.credentials"]
+    credentials.register("staff", service.resolve_staff)
+    credentials.register("api", service.resolve_api_tokens)

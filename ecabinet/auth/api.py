@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet import limits
 from ecabinet.auth import service
-from ecabinet.auth.permissions import Perm
+from ecabinet.permissions import Perm
 from ecabinet.web import api_doc, database, no_csrf, parse_body, requires, to_json
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")

@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from ecabinet import limits
 from ecabinet.auth import service
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import AppError
+from ecabinet.permissions import Perm
 from ecabinet.web import database, requires
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +25,7 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("meetings.list_page")
+    return url_for("workspace.list_page")
 
 
 @bp.route("/login", methods=["GET", "POST"])

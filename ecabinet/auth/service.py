@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import ApiToken, User
-from ecabinet.auth.permissions import Perm, require_global
+from ecabinet.credentials import Credentials
 from ecabinet.errors import Conflict, Invalid, Unauthorized
 from ecabinet.events import AccessRevoked, record
+from ecabinet.permissions import Perm, require_global
 from ecabinet.text import nfc
 from ecabinet.timeutil import utcnow
 
@@ -92,20 +93,8 @@ def actor_for_user(user: User) -> Actor:
 
 def load_staff_actor(session: Session, *, user_id: int, session_version: int) -> Actor | None:
     """The actor behind a browser session, or None when the user is gone, off or logged out."""
-    return load_staff_actors(session, {user_id: session_version}).get(user_id)
-
-
-def load_staff_actors(session: Session, sessions: dict[int, int]) -> dict[int, Actor | None]:
-    """Many browser sessions (user id → session version) in one query."""
-    found = {
-        user.id: user for user in session.exec(select(User).where(col(User.id).in_(list(sessions))))
-    }
-    result: dict[int, Actor | None] = {}
-    for user_id, version in sessions.items():
-        user = found.get(user_id)
-        ok = user is not None and user.is_active and user.session_version == version
-        result[user_id] = actor_for_user(user) if ok and user is not None else None
-    return result
+    creds = Credentials("staff", user_id=user_id, session_version=session_version)
+    return resolve_staff(session, [creds])[creds]
 
 
 def set_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
@@ -218,3 +207,24 @@ def list_users(session: Session, *, role: Role | None = None) -> list[User]:
     if role is not None:
         query = query.where(User.role == role)
     return list(session.exec(query.order_by(User.full_name)))
+
+
+def resolve_staff(
+    session: Session, many: list[Credentials], now: datetime | None = None
+) -> dict[Credentials, Actor | None]:
+    """Browser sessions of staff: the user must exist, be active and still on that version."""
+    users = [c.user_id for c in many if c.user_id is not None]
+    found = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(users)))}
+    result: dict[Credentials, Actor | None] = {}
+    for creds in many:
+        user = found.get(creds.user_id)
+        ok = user is not None and user.is_active and user.session_version == creds.session_version
+        result[creds] = actor_for_user(user) if ok and user is not None else None
+    return result
+
+
+def resolve_api_tokens(
+    session: Session, many: list[Credentials], now: datetime | None = None
+) -> dict[Credentials, Actor | None]:
+    actors = load_token_actors(session, [c.token or "" for c in many], now=now)
+    return {creds: actors.get(creds.token or "") for creds in many}

@@ -9,11 +9,18 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.documents import api, processing, routes
+    from ecabinet.documents import api, processing, routes, upload
     from ecabinet.documents.pdf import PdfLimits
+    from ecabinet.documents.scopes import register_scopes
 
+    register_scopes(app.extensions["ecabinet.scopes"])
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    app.extensions["ecabinet.events"].on_record(
+        upload.release_blobs_of_deleted_meetings(
+            app.extensions["ecabinet.db"], app.extensions["ecabinet.storage"]
+        )
+    )
     processing.register(
         app.extensions["ecabinet.jobs"],
         app.extensions["ecabinet.db"],

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
-from ecabinet.documents.http import upload_from_request
+from ecabinet.documents.http import storage, upload_from_request
 from ecabinet.documents.schemas import (
     AudiencePublic,
     AudienceUpdate,
@@ -15,13 +14,13 @@ from ecabinet.documents.schemas import (
     DocumentUploadFields,
 )
 from ecabinet.meetings.service import load_meeting
+from ecabinet.permissions import Perm
 from ecabinet.web import (
     actor_or_401,
     api_doc,
     database,
     parse_body,
     requires,
-    storage,
     to_json,
 )
 

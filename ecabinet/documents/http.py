@@ -7,11 +7,18 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
+from ecabinet.documents.storage import Storage
 from ecabinet.errors import Invalid, NotFound
-from ecabinet.web import database, form_data, storage, validate
+from ecabinet.permissions import Perm
+from ecabinet.web import database, form_data, validate
+
+
+def storage() -> Storage:
+    """This app's document storage (documents own their files)."""
+    store: Storage = current_app.extensions["ecabinet.storage"]
+    return store
 
 
 def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:

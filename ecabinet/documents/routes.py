@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
 from ecabinet.documents import service, upload
-from ecabinet.documents.http import send_document, send_thumbnail, upload_from_request
+from ecabinet.documents.http import send_document, send_thumbnail, storage, upload_from_request
 from ecabinet.documents.models import Audience
-from ecabinet.meetings.routes import submit_workspace_form
-from ecabinet.web import actor_or_401, database, requires, storage
+from ecabinet.permissions import Perm
+from ecabinet.web import actor_or_401, database, requires, submit_workspace_form
 
 bp = Blueprint("documents", __name__)
 
@@ -35,7 +34,7 @@ def delete(document_id: int) -> Response:
         ).meeting_id
     upload.delete_document(database(), storage(), actor=actor, document_id=document_id)
     flash("Đã xóa tài liệu.", "success")
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor="documents"))
+    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="documents"))
 
 
 @bp.route("/documents/<int:document_id>/file", methods=["GET"])

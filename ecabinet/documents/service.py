@@ -11,13 +11,13 @@ from sqlmodel import Session, col, delete, func, select
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
-from ecabinet.auth.permissions import Perm
 from ecabinet.documents.models import Audience, Document, DocumentAudience, DocumentStatus
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
+from ecabinet.permissions import Perm
 
 MAX_DOCUMENTS_PER_MEETING = 300
 INSPECT_JOB = "documents.inspect"
@@ -245,6 +245,10 @@ def delete_document(session: Session, *, actor: Actor, document_id: int) -> str:
     session.delete(document)
     meetings.touch(session, meeting_id)
     return sha256
+
+
+def hashes_of_meeting(session: Session, meeting_id: int) -> list[str]:
+    return list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
 
 
 def is_referenced(session: Session, sha256: str) -> bool:

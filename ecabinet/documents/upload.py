@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from ecabinet import failpoints
@@ -18,6 +19,8 @@ from ecabinet.documents.models import Audience
 from ecabinet.documents.pdf import check_header
 from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
+from ecabinet.events import DomainEvent, OnRecord
+from ecabinet.meetings.events import MeetingDeleting
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +138,29 @@ def recover_interrupted(database: Database, storage: Storage) -> int:
     if removed:
         log.warning("removed %d file(s) left by an interrupted upload or deletion", removed)
     return removed
+
+
+def release_blobs_of_deleted_meetings(database: Database, storage: Storage) -> OnRecord:
+    """The documents feature's reaction to MeetingDeleting: before the rows cascade away,
+    note their blobs with intents; after the commit, delete those no row points at."""
+
+    def handle(session: OrmSession, happened: DomainEvent) -> Callable[[bool], None] | None:
+        if not isinstance(happened, MeetingDeleting):
+            return None
+        hashes = sorted(set(service.hashes_of_meeting(session, happened.meeting_id)))  # type: ignore[arg-type]
+        if not hashes:
+            return None
+        intents = [storage.intend(sha) for sha in hashes]
+
+        def finish(committed: bool) -> None:
+            try:
+                if committed:
+                    failpoints.reach("delete.committed")
+                    _drop_unreferenced(database, storage, hashes, intents)
+            finally:
+                for intent in intents:
+                    storage.settle(intent)
+
+        return finish
+
+    return handle

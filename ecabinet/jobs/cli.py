@@ -12,8 +12,9 @@ from ecabinet.errors import AppError
 
 
 def _app() -> Any:
-    from ecabinet.commands import make_app
-
+    # The `ecabinet` group passes its app factory down (commands.py), so features' commands
+    # need not import the command line, nor the command line know their internals.
+    make_app = click.get_current_context().obj
     return make_app(ASYNC_MODE="threading")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import Conflict
 from ecabinet.jobs import service
 from ecabinet.jobs.models import JobState
+from ecabinet.permissions import Perm
 from ecabinet.web import actor_or_401, database, requires
 
 bp = Blueprint("jobs", __name__)

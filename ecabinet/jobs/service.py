@@ -23,11 +23,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, or_, select
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import Perm, require_global
 from ecabinet.errors import Conflict, NotFound
 from ecabinet.events import record
 from ecabinet.jobs.events import JobQueued
 from ecabinet.jobs.models import Job, JobState
+from ecabinet.permissions import Perm, require_global
 from ecabinet.timeutil import utcnow
 
 BACKOFF_BASE = timedelta(seconds=2)

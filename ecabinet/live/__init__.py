@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
             max_in_flight=int(app.config["SOCKET_MAX_IN_FLIGHT"]),
         ),
         session_lifetime=app.permanent_session_lifetime,
+        credentials=app.extensions["ecabinet.credentials"],
     )
 
     def recheck_connections(revoked: list[AccessRevoked]) -> None:

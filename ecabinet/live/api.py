@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import NotFound
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.schemas import JumpRequest, LiveResult
 from ecabinet.live.state import state_for
 from ecabinet.meetings.service import load_meeting
+from ecabinet.permissions import Perm
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("live_api", __name__, url_prefix="/api/v1/meetings/<int:meeting_id>")

@@ -20,8 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
 from ecabinet.actor import Actor
-from ecabinet.auth.permissions import PERM_ATTR, Perm, check_route, meeting_perms
-from ecabinet.credentials import Credentials, resolve, resolve_many
+from ecabinet.credentials import CredentialResolvers, Credentials
 from ecabinet.db import Database
 from ecabinet.errors import AppError, Invalid, NotFound, RateLimited
 from ecabinet.events import AccessRevoked
@@ -32,6 +31,7 @@ from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import Snapshot, state_for
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import load_meeting
+from ecabinet.permissions import PERM_ATTR, Perm, check_route, meeting_perms
 from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,11 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         *,
         budgets: Budgets,
         session_lifetime: timedelta,
+        credentials: CredentialResolvers,
     ) -> None:
         super().__init__(namespace)
         self.database = database
+        self.credentials = credentials
         self.connections = Connections(budgets)
         self.session_lifetime = session_lifetime
         self.sweeps: list[Any] = []  # background sweeps started and not yet waited for
@@ -168,7 +170,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         if connection is None:
             return None
         with self.database.unit_of_work(write=False) as db_session:
-            return resolve(db_session, connection.creds)
+            return self.credentials.resolve(db_session, connection.creds)
 
     def sweep(self, revoked: Sequence[AccessRevoked]) -> int:
         """Re-check the connections of the people named in `revoked` (or, for a meeting named
@@ -196,7 +198,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             for sid in targets
         }
         with self.database.unit_of_work(write=False) as db_session:
-            actors = resolve_many(db_session, [c.creds for c in targets.values()])
+            actors = self.credentials.resolve_many(db_session, [c.creds for c in targets.values()])
             # An attendee's token already says which meeting (and that it exists); only staff
             # still connected need their meetings read to know which rooms they may stay in.
             staff_rooms = {
@@ -273,7 +275,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         except Refused:
             raise ConnectionRefusedError("rate_limited") from None
         with self.database.unit_of_work(write=False) as db_session:
-            actor = resolve(db_session, creds)
+            actor = self.credentials.resolve(db_session, creds)
         if actor is None:
             raise ConnectionRefusedError("unauthorized")
         # A browser session has no fixed end; its socket lives at most one session lifetime.

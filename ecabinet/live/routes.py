@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.live.state import MeetingState, state_for
 from ecabinet.meetings.service import load_meeting
+from ecabinet.permissions import Perm, meeting_perms
 from ecabinet.web import actor_or_401, database, requires
 
 bp = Blueprint("live", __name__)

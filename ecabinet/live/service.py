@@ -6,10 +6,10 @@ from sqlmodel import Session
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.service import list_items
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import Conflict, Invalid
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.permissions import Perm
 
 
 def _load(session: Session, actor: Actor, meeting_id: int) -> Meeting:

@@ -9,7 +9,8 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.meetings import api, routes
+    from ecabinet.meetings import api
+    from ecabinet.meetings.scopes import register_scopes
 
-    app.register_blueprint(routes.bp)
+    register_scopes(app.extensions["ecabinet.scopes"])
     app.register_blueprint(api.bp)

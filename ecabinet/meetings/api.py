@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
-from ecabinet.documents.upload import delete_with_blobs
 from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
-from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, storage, to_json
+from ecabinet.permissions import Perm
+from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("meetings_api", __name__, url_prefix="/api/v1/meetings")
 
@@ -61,10 +60,6 @@ def update_meeting(meeting_id: int) -> Response:
 @requires(Perm.EDIT_MEETING)
 @api_doc(summary="Delete a meeting that is not live", status=204)
 def delete_meeting(meeting_id: int) -> Response:
-    actor = actor_or_401()
-    delete_with_blobs(
-        database(),
-        storage(),
-        lambda db_session: service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id),
-    )
+    with database().unit_of_work() as db_session:
+        service.delete_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id)
     return Response(status=204)

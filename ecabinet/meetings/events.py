@@ -13,3 +13,11 @@ class MeetingChanged(DomainEvent):
     screen show has changed and must be pushed."""
 
     meeting_id: int
+
+
+@dataclass(frozen=True)
+class MeetingDeleting(DomainEvent):
+    """Recorded just before a meeting's rows go: features with files or other state outside
+    the database clean up theirs (documents: blobs), after the commit."""
+
+    meeting_id: int

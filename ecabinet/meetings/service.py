@@ -6,12 +6,12 @@ from sqlmodel import Session, col, or_, select, update
 
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import User
-from ecabinet.auth.permissions import Perm, require_global, require_meeting
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import AccessRevoked, record
-from ecabinet.meetings.events import MeetingChanged
+from ecabinet.meetings.events import MeetingChanged, MeetingDeleting
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+from ecabinet.permissions import Perm, require_global, require_meeting
 
 
 def touch(session: Session, meeting_id: int) -> None:
@@ -101,15 +101,13 @@ def update_meeting(
     return meeting
 
 
-def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> list[str]:
-    """Delete a meeting that is not live; returns the sha256 of its documents for cleanup."""
-    from ecabinet.documents.models import Document
-
+def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> None:
+    """Delete a meeting that is not live, with everything in it (the database cascades;
+    features with files react to MeetingDeleting)."""
     meeting = load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
     if meeting.status == MeetingStatus.LIVE:
         raise Conflict("Không thể xóa cuộc họp đang diễn ra.", code="meeting_live")
-    hashes = list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
+    record(session, MeetingDeleting(meeting_id))
     session.delete(meeting)
     session.flush()
     record(session, AccessRevoked(meeting_id=meeting_id))  # everyone connected to it
-    return hashes

@@ -8,7 +8,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
-from ecabinet.auth.permissions import Perm
+from ecabinet.permissions import Perm
 from ecabinet.pickup.http import issue_link, public_url
 from ecabinet.web import actor_or_401, api_doc, requires, to_json
 

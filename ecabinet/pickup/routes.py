@@ -6,8 +6,8 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from ecabinet import limits
 from ecabinet.attendees.service import get_attendee
-from ecabinet.auth.permissions import Perm
 from ecabinet.errors import NotFound
+from ecabinet.permissions import Perm
 from ecabinet.pickup import service
 from ecabinet.pickup.http import issue_link, public_url
 from ecabinet.pickup.qr import qr_png

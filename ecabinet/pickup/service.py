@@ -11,10 +11,11 @@ from sqlmodel import Session, col, select
 from ecabinet.actor import Actor
 from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
-from ecabinet.auth.permissions import Perm
 from ecabinet.auth.service import hash_token
+from ecabinet.credentials import Credentials
 from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings.models import Meeting
+from ecabinet.permissions import Perm
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.timeutil import utcnow
 
@@ -100,3 +101,10 @@ def resolve_tokens(
             actor = Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name)
             result[by_hash[token.token_hash]] = actor.until(token.expires_at)
     return result
+
+
+def resolve_attendee_credentials(
+    session: Session, many: list[Credentials], now: datetime | None = None
+) -> dict[Credentials, Actor | None]:
+    actors = resolve_tokens(session, [c.token or "" for c in many], now=now)
+    return {creds: actors.get(creds.token or "") for creds in many}

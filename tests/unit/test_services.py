@@ -12,7 +12,6 @@ from ecabinet.actor import SYSTEM, Actor, Role
 from ecabinet.agenda import service as agenda
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.auth import service as auth
-from ecabinet.auth.permissions import Perm
 from ecabinet.db import Database
 from ecabinet.documents import service as documents
 from ecabinet.documents.models import Audience, Document
@@ -24,6 +23,7 @@ from ecabinet.live.state import snapshot, state_for
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+from ecabinet.permissions import Perm
 from ecabinet.pickup import service as pickup
 from ecabinet.pickup.models import AttendeeToken
 from tests.factories import (

@@ -1,8 +1,8 @@
-"""Secretary pages: meeting list, creation, and the meeting workspace."""
+"""The secretary's pages: meeting list, creation, and one meeting's workspace (its agenda,
+documents and attendees on one page). Composes the features; none of them imports it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,23 +12,22 @@ from ecabinet.actor import Role
 from ecabinet.agenda.service import list_items
 from ecabinet.attendees.service import list_attendees_for
 from ecabinet.auth import service as auth
-from ecabinet.auth.permissions import Perm, meeting_perms
 from ecabinet.documents.service import audiences, list_documents
-from ecabinet.documents.upload import delete_with_blobs
 from ecabinet.errors import AppError
 from ecabinet.meetings import service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+from ecabinet.permissions import Perm, meeting_perms
 from ecabinet.web import (
     actor_or_401,
     current_actor,
     database,
     form_data,
     requires,
-    storage,
+    submit_workspace_form,
     validate,
 )
 
-bp = Blueprint("meetings", __name__)
+bp = Blueprint("workspace", __name__)
 
 
 @bp.route("/")
@@ -39,7 +38,7 @@ def index() -> Response:
         return redirect(url_for("auth.login"))
     if actor.is_attendee:
         return redirect(url_for("live.tablet"))
-    return redirect(url_for("meetings.list_page"))
+    return redirect(url_for("workspace.list_page"))
 
 
 @bp.route("/meetings")
@@ -68,7 +67,7 @@ def new_page() -> str | Response:
             with database().unit_of_work() as db_session:
                 meeting = service.create_meeting(db_session, actor=actor, data=data)
             flash("Đã tạo cuộc họp.", "success")
-            return redirect(url_for("meetings.workspace", meeting_id=meeting.id))
+            return redirect(url_for("workspace.meeting", meeting_id=meeting.id))
         except AppError as exc:
             errors[exc.field or "_form"] = exc.message
     html = render_template(
@@ -109,25 +108,9 @@ def render_workspace(
     return html, status
 
 
-def submit_workspace_form(
-    meeting_id: int, *, form: str, action: Callable[[], str], anchor: str = ""
-) -> Response | tuple[str, int]:
-    """Run one workspace form. `action` returns the success message to flash; on a user error
-    the workspace is shown again with the message next to the field and the input kept."""
-    try:
-        done = action()
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        errors = {exc.field or ("file" if form == "document" else "_form"): exc.message}
-        return render_workspace(meeting_id, errors=errors, form=form, status=exc.status)
-    flash(done, "success")
-    return redirect(url_for("meetings.workspace", meeting_id=meeting_id, _anchor=anchor or None))
-
-
 @bp.route("/meetings/<int:meeting_id>")
 @requires(Perm.STAFF)
-def workspace(meeting_id: int) -> tuple[str, int]:
+def meeting(meeting_id: int) -> tuple[str, int]:
     return render_workspace(meeting_id)
 
 
@@ -151,10 +134,7 @@ def edit(meeting_id: int) -> Response | tuple[str, int]:
 @requires(Perm.EDIT_MEETING)
 def delete(meeting_id: int) -> Response:
     actor = actor_or_401()
-    delete_with_blobs(
-        database(),
-        storage(),
-        lambda db_session: service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id),
-    )
+    with database().unit_of_work() as db_session:
+        service.delete_meeting(db_session, actor=actor, meeting_id=meeting_id)
     flash("Đã xóa cuộc họp.", "success")
-    return redirect(url_for("meetings.list_page"))
+    return redirect(url_for("workspace.list_page"))

@@ -1,0 +1,16 @@
+"""The meeting a URL's meeting_id names (the HTTP layer checks access before the body)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from ecabinet.meetings.models import Meeting
+from ecabinet.scopes import Scopes
+
+
+def _meeting(session: Session, meeting_id: int) -> Meeting | None:
+    return session.get(Meeting, meeting_id)
+
+
+def register_scopes(scopes: Scopes) -> None:
+    scopes.register("meeting_id", _meeting)

@@ -1,0 +1,82 @@
+"""JSON API glue: the OpenAPI description of a route, body parsing with the same schema,
+and serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Response, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from ecabinet.errors import Invalid
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+OPENAPI_ATTR = "_ecabinet_openapi"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def api_doc(
+    *,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    multipart: dict[str, str] | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Attach the OpenAPI description; `parse_body` validates with the same schema."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        setattr(
+            view,
+            OPENAPI_ATTR,
+            {
+                "summary": summary,
+                "body": body,
+                "response": response,
+                "many": many,
+                "status": status,
+                "multipart": multipart,
+            },
+        )
+        return view
+
+    return decorate
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(schema: type[M]) -> M:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("Nội dung yêu cầu phải là một đối tượng JSON.", code="invalid_json")
+    return validate(schema, data)
+
+
+def validate(schema: type[M], data: Any) -> M:
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        message = f"Trường '{field}' không hợp lệ: {first['msg']}" if field else first["msg"]
+        raise Invalid(message, field=field) from None
+
+
+def to_json(value: BaseModel | list[BaseModel] | dict[str, Any], status: int = 200) -> Response:
+    if isinstance(value, BaseModel):
+        payload: Any = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        payload = [item.model_dump(mode="json") for item in value]
+    else:
+        payload = value
+    response = jsonify(payload)
+    response.status_code = status
+    return response
