@@ -17,7 +17,7 @@ from flask import request, session
 # socketio's ConnectionRefusedError, not the builtin: only it carries the reason to the client.
 from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 from pydantic import BaseModel, ValidationError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
 from ecabinet.credentials import CredentialResolvers, Credentials
@@ -82,16 +82,20 @@ def error_ack(exc: AppError) -> Ack:
 
 
 def socket_event(perm: Perm) -> Callable[[Callable[..., Ack]], Callable[..., Ack]]:
-    """Gate an event by `perm` and turn every failure into an error ack, never a traceback."""
+    """Gate an event by `perm` and turn every failure into an error ack, never a traceback.
+
+    The handler gets the session in which the credential was re-checked, so the check and the
+    handler's reads share one unit of work (one pool checkout, one transaction)."""
 
     def decorate(handler: Callable[..., Ack]) -> Callable[..., Ack]:
         @functools.wraps(handler)
         def wrapper(self: LiveNamespace, data: Any = None) -> Ack:
             try:
-                actor = self.actor()
-                check_route(actor, perm)
-                assert actor is not None
-                return handler(self, actor, data)
+                with self.database.unit_of_work(write=False) as db_session:
+                    actor = self.actor(db_session)
+                    check_route(actor, perm)
+                    assert actor is not None
+                    return handler(self, actor, data, db_session)
             except AppError as exc:
                 if exc.status == 401:
                     disconnect()
@@ -165,12 +169,11 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         finally:
             self.connections.end_event(connection)
 
-    def actor(self) -> Actor | None:
+    def actor(self, db_session: Session) -> Actor | None:
         connection = self.connections.get(request.sid)  # type: ignore[attr-defined]
         if connection is None:
             return None
-        with self.database.unit_of_work(write=False) as db_session:
-            return self.credentials.resolve(db_session, connection.creds)
+        return self.credentials.resolve(db_session, connection.creds)
 
     def sweep(self, revoked: Sequence[AccessRevoked]) -> int:
         """Re-check the connections of the people named in `revoked` (or, for a meeting named
@@ -326,68 +329,71 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 "meeting:state", current.for_view(view), to=sids, namespace=self.namespace
             )
 
-    def _state_ack(self, actor: Actor, meeting_id: int) -> Ack:
-        with self.database.unit_of_work(write=False) as db_session:
-            load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
-            state = state_for(db_session, meeting_id, actor)
+    @staticmethod
+    def _state_ack(db_session: Session, actor: Actor, meeting_id: int) -> Ack:
+        state = state_for(db_session, meeting_id, actor)
         if state is None:
             raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
         return {"ok": True, "state": state}
 
     @socket_event(Perm.VIEW_MEETING)
-    def on_meeting_join(self, actor: Actor, data: Any) -> Ack:
+    def on_meeting_join(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by every client after connecting. Joins room meeting:<id>; acks the full state."""
         ref = parse(MeetingRef, data)
-        with self.database.unit_of_work(write=False) as db_session:
-            load_meeting(db_session, actor=actor, meeting_id=ref.meeting_id, perm=Perm.VIEW_MEETING)
-        # Join before reading the state: a change committed in between arrives as a push.
+        load_meeting(db_session, actor=actor, meeting_id=ref.meeting_id, perm=Perm.VIEW_MEETING)
+        # Join before reading the state, in a fresh transaction: a change committed in between
+        # arrives as a push, and SQLite's read snapshot would otherwise predate the join.
+        db_session.commit()
         join_room(room_for(ref.meeting_id))
-        return self._state_ack(actor, ref.meeting_id)
+        return self._state_ack(db_session, actor, ref.meeting_id)
 
     @socket_event(Perm.VIEW_MEETING)
-    def on_meeting_sync(self, actor: Actor, data: Any) -> Ack:
+    def on_meeting_sync(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client that saw a version gap or reconnected. Acks the full state."""
-        return self._state_ack(actor, parse(MeetingRef, data).meeting_id)
+        meeting_id = parse(MeetingRef, data).meeting_id
+        load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        return self._state_ack(db_session, actor, meeting_id)
 
     @socket_event(Perm.VIEW_MEETING)
-    def on_meeting_leave(self, actor: Actor, data: Any) -> Ack:
+    def on_meeting_leave(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client leaving a meeting's page without disconnecting."""
         leave_room(room_for(parse(MeetingRef, data).meeting_id))
         return {"ok": True}
 
-    def _control(self, actor: Actor, data: Any, action: Action) -> Ack:
+    def _control(self, actor: Actor, data: Any, action: Action, db_session: Session) -> Ack:
         if action == "jump":
             jump = parse(SocketJump, data)
             meeting_id, item_id = jump.meeting_id, jump.item_id
         else:
             meeting_id, item_id = parse(MeetingRef, data).meeting_id, None
         control_limit(actor, meeting_id)
+        db_session.commit()  # the credential check is done: hold no read snapshot while writing
         result = run_control(
             self.database, actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
         )
         return {"ok": True, "result": result.model_dump()}
 
     @socket_event(Perm.CONTROL_LIVE)
-    def on_live_start(self, actor: Actor, data: Any) -> Ack:
+    def on_live_start(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "start")
+        return self._control(actor, data, "start", db_session)
 
     @socket_event(Perm.CONTROL_LIVE)
-    def on_live_next(self, actor: Actor, data: Any) -> Ack:
+    def on_live_next(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "next")
+        return self._control(actor, data, "next", db_session)
 
     @socket_event(Perm.CONTROL_LIVE)
-    def on_live_previous(self, actor: Actor, data: Any) -> Ack:
+    def on_live_previous(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "previous")
+        return self._control(actor, data, "previous", db_session)
 
     @socket_event(Perm.CONTROL_LIVE)
-    def on_live_jump(self, actor: Actor, data: Any) -> Ack:
+    def on_live_jump(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server, with item_id. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "jump")
+        return self._control(actor, data, "jump", db_session)
 
     @socket_event(Perm.CONTROL_LIVE)
-    def on_live_end(self, actor: Actor, data: Any) -> Ack:
+    def on_live_end(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "end")
+        return self._control(actor, data, "end", db_session)

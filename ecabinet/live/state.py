@@ -12,12 +12,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from ecabinet.actor import Actor
-from ecabinet.agenda.service import list_items
-from ecabinet.documents.models import Audience, DocumentStatus
-from ecabinet.documents.service import audiences, list_documents
+from ecabinet.agenda.models import AgendaItem
+from ecabinet.documents.models import Audience, Document, DocumentStatus
+from ecabinet.documents.service import audiences
 from ecabinet.meetings.models import Meeting
 
 DOCUMENT_URL = "/documents/{id}/file"
@@ -92,10 +93,10 @@ class Snapshot:
 
 def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
     """Everything tablets and room screens show, at the meeting's current version."""
+    # The identity map's copy is current: touch() keeps its version in step with the row.
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         return None
-    session.refresh(meeting)
     shared: MeetingState = {
         "meeting_id": meeting_id,
         "version": meeting.version,
@@ -108,31 +109,56 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
         "current_item_id": meeting.current_item_id,
         "items": [
             {
-                "id": item.id or 0,
-                "position": item.position,
-                "title": item.title,
-                "presenter": item.presenter,
-                "duration_minutes": item.duration_minutes,
+                "id": row.id,
+                "position": row.position,
+                "title": row.title,
+                "presenter": row.presenter,
+                "duration_minutes": row.duration_minutes,
             }
-            for item in list_items(session, meeting_id)
+            for row in session.execute(
+                # Plain rows, not ORM objects: the snapshot runs on every push.
+                select(
+                    col(AgendaItem.id),
+                    col(AgendaItem.position),
+                    col(AgendaItem.title),
+                    col(AgendaItem.presenter),
+                    col(AgendaItem.duration_minutes),
+                )
+                .where(col(AgendaItem.meeting_id) == meeting_id)
+                .order_by(col(AgendaItem.position), col(AgendaItem.id))
+            )
         ],
         "documents": [],
     }
     chosen = audiences(session, meeting_id)
+    rows = session.execute(
+        select(
+            col(Document.id),
+            col(Document.title),
+            col(Document.agenda_item_id),
+            col(Document.page_count),
+            col(Document.size),
+            col(Document.audience),
+        )
+        .where(
+            col(Document.meeting_id) == meeting_id,
+            col(Document.status) == DocumentStatus.READY,
+        )
+        .order_by(col(Document.created_at), col(Document.id))
+    )
     documents = tuple(
         SharedDocument(
             {
-                "id": doc.id or 0,
-                "title": doc.title,
-                "agenda_item_id": doc.agenda_item_id,
-                "page_count": doc.page_count,
-                "size": doc.size,
-                "url": DOCUMENT_URL.format(id=doc.id),
+                "id": row.id,
+                "title": row.title,
+                "agenda_item_id": row.agenda_item_id,
+                "page_count": row.page_count,
+                "size": row.size,
+                "url": DOCUMENT_URL.format(id=row.id),
             },
-            None if doc.audience == Audience.ALL else chosen.get(doc.id or 0, frozenset()),
+            None if row.audience == Audience.ALL else chosen.get(row.id, frozenset()),
         )
-        for doc in list_documents(session, meeting_id)
-        if doc.status == DocumentStatus.READY
+        for row in rows
     )
     return Snapshot(meeting_id, shared, documents)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select, update
 
 from ecabinet.actor import Actor, Role
@@ -17,13 +18,18 @@ from ecabinet.permissions import Perm, require_global, require_meeting
 def touch(session: Session, meeting_id: int) -> None:
     """Bump the meeting's version and record MeetingChanged (live pushes it after commit)."""
     session.flush()
-    session.execute(
-        update(Meeting).where(col(Meeting.id) == meeting_id).values(version=Meeting.version + 1)
-    )
+    # In SQL (version + 1), not read-modify-write, so concurrent commits never lose a bump;
+    # RETURNING hands back the new value without another SELECT.
+    version = session.execute(
+        update(Meeting)
+        .where(col(Meeting.id) == meeting_id)
+        .values(version=Meeting.version + 1)
+        .returning(col(Meeting.version))
+    ).scalar_one_or_none()
     record(session, MeetingChanged(meeting_id))
     meeting = session.get(Meeting, meeting_id)
-    if meeting is not None:
-        session.refresh(meeting, ["version"])
+    if meeting is not None and version is not None:
+        set_committed_value(meeting, "version", version)
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, g, request, session
+from sqlmodel import Session
 
 from ecabinet.actor import Actor
 from ecabinet.credentials import CredentialResolvers, Credentials
@@ -41,15 +42,19 @@ def request_credentials() -> Credentials | None:
     return None
 
 
-def current_actor() -> Actor | None:
-    """The actor of this request, resolved once and re-checked against the database."""
+def current_actor(db_session: Session | None = None) -> Actor | None:
+    """The actor of this request, resolved once (in `db_session` when given) and re-checked
+    against the database on every request."""
     if "actor" not in g:
         creds = request_credentials()
         actor = None
         if creds is not None:
             resolvers: CredentialResolvers = current_app.extensions["ecabinet.credentials"]
-            with database().unit_of_work(write=False) as db_session:
+            if db_session is not None:
                 actor = resolvers.resolve(db_session, creds)
+            else:
+                with database().unit_of_work(write=False) as own_session:
+                    actor = resolvers.resolve(own_session, creds)
         g.actor = actor
     result: Actor | None = g.actor
     return result
@@ -61,12 +66,12 @@ def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            actor = current_actor()
-            check_route(actor, perm)
-            if actor is not None and perm in MEETING_SCOPED:
-                _check_scope(actor, perm, kwargs)
-            elif actor is not None and perm in GLOBAL:
-                require_global(actor, perm)
+            # Who is asking and may they reach this object: one short read transaction.
+            if "actor" in g or request_credentials() is None:
+                _gate(current_actor(), perm, kwargs, None)
+            else:
+                with database().unit_of_work(write=False) as db_session:
+                    _gate(current_actor(db_session), perm, kwargs, db_session)
             return view(*args, **kwargs)
 
         setattr(wrapper, PERM_ATTR, perm)
@@ -83,16 +88,31 @@ MEETING_SCOPED = frozenset(
 )
 
 
-def _check_scope(actor: Actor, perm: Perm, kwargs: dict[str, Any]) -> None:
+def _gate(
+    actor: Actor | None, perm: Perm, kwargs: dict[str, Any], db_session: Session | None
+) -> None:
+    check_route(actor, perm)
+    if actor is not None and perm in MEETING_SCOPED:
+        _check_scope(actor, perm, kwargs, db_session)
+    elif actor is not None and perm in GLOBAL:
+        require_global(actor, perm)
+
+
+def _check_scope(
+    actor: Actor, perm: Perm, kwargs: dict[str, Any], db_session: Session | None
+) -> None:
     """Outsiders get 404 before any body is parsed; services check again (defence in depth)."""
     scopes: Scopes = current_app.extensions["ecabinet.scopes"]
     for name, find_owner in scopes.owners.items():
         if name in kwargs:
-            with database().unit_of_work(write=False) as db_session:
+            if db_session is None:
+                with database().unit_of_work(write=False) as own_session:
+                    meeting = find_owner(own_session, int(kwargs[name]))
+            else:
                 meeting = find_owner(db_session, int(kwargs[name]))
-                if meeting is None:
-                    raise NotFound()
-                require_meeting(actor, meeting, perm)
+            if meeting is None:
+                raise NotFound()
+            require_meeting(actor, meeting, perm)
             return
 
 
