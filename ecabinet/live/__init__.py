@@ -14,7 +14,8 @@ def init_app(app: Flask) -> None:
     from ecabinet.events import AccessRevoked
     from ecabinet.live import api, publish, routes
     from ecabinet.live.connections import Budgets
-    from ecabinet.live.namespace import LiveNamespace, refuse_reserved_events
+    from ecabinet.live.guard import refuse_reserved_events
+    from ecabinet.live.namespace import LiveNamespace
 
     socketio: SocketIO = app.extensions["socketio"]
     database = app.extensions["ecabinet.db"]

@@ -6,121 +6,41 @@ user loses access at the next event. Events and payloads are documented in docs/
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import request, session
 
 # socketio's ConnectionRefusedError, not the builtin: only it carries the reason to the client.
-from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
-from pydantic import BaseModel, ValidationError
+from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
 from ecabinet.credentials import CredentialResolvers, Credentials
 from ecabinet.db import Database
-from ecabinet.errors import AppError, Invalid, NotFound, RateLimited
+from ecabinet.errors import AppError, NotFound
 from ecabinet.events import AccessRevoked
 from ecabinet.live.connections import Budgets, Connection, Connections, Refused
 from ecabinet.live.control import Action, control_limit, run_control
+from ecabinet.live.guard import REFUSALS, Ack, error_ack, parse, socket_event
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import Snapshot, state_for
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import load_meeting
-from ecabinet.permissions import PERM_ATTR, Perm, check_route, meeting_perms
+from ecabinet.permissions import PERM_ATTR, Perm, meeting_perms
 from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-Ack = dict[str, Any]
-M = TypeVar("M", bound=BaseModel)
 
-# Names python-socketio (and the JS client) use for their own notifications. A client EVENT
-# packet with one of these names would be dispatched like the server's own connect/disconnect.
-RESERVED_EVENTS = frozenset(
-    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
-)
 EXPIRY_TICK = 1.0  # seconds between checks for credentials that ran out
-
-_REFUSALS = {
-    "rate_limited": RateLimited(
-        "Quá nhiều yêu cầu từ thiết bị này, vui lòng thử lại sau giây lát.", code="rate_limited"
-    ),
-    "busy": RateLimited(
-        "Máy chủ đang xử lý các yêu cầu trước của thiết bị này, vui lòng thử lại.", code="busy"
-    ),
-    "unknown_event": Invalid("Sự kiện không được hỗ trợ.", code="unknown_event"),
-}
-
-
-def refuse_reserved_events(server: Any) -> None:
-    """Drop client events named like the server's own notifications, before any handler.
-
-    python-socketio routes a client's EVENT packet through the same dispatcher it uses for
-    its own connect and disconnect calls, so `["disconnect"]` from a client used to reach
-    on_disconnect while the socket stayed open. Its public API has no hook before dispatch,
-    so the guard wraps the one method every EVENT and BINARY_EVENT packet goes through;
-    tests/system/test_socket_abuse.py fails if an upgrade bypasses it.
-    """
-    handle = server._handle_event
-
-    def guarded(eio_sid: str, namespace: str | None, ack_id: Any, data: Any) -> Any:
-        name = data[0] if isinstance(data, list) and data else None
-        if not isinstance(name, str) or name in RESERVED_EVENTS:
-            log.debug("dropped client event %r from %s", name, eio_sid)
-            return None
-        return handle(eio_sid, namespace, ack_id, data)
-
-    server._handle_event = guarded
-
-
-def error_ack(exc: AppError) -> Ack:
-    return {"ok": False, "error": exc.to_dict()}
-
-
-def socket_event(perm: Perm) -> Callable[[Callable[..., Ack]], Callable[..., Ack]]:
-    """Gate an event by `perm` and turn every failure into an error ack, never a traceback.
-
-    The handler gets the session in which the credential was re-checked, so the check and the
-    handler's reads share one unit of work (one pool checkout, one transaction)."""
-
-    def decorate(handler: Callable[..., Ack]) -> Callable[..., Ack]:
-        @functools.wraps(handler)
-        def wrapper(self: LiveNamespace, data: Any = None) -> Ack:
-            try:
-                with self.database.unit_of_work(write=False) as db_session:
-                    actor = self.actor(db_session)
-                    check_route(actor, perm)
-                    assert actor is not None
-                    return handler(self, actor, data, db_session)
-            except AppError as exc:
-                if exc.status == 401:
-                    disconnect()
-                return error_ack(exc)
-            except Exception:
-                log.exception("socket event %s failed", handler.__name__)
-                return error_ack(AppError("Lỗi hệ thống.", code="internal_error"))
-
-        setattr(wrapper, PERM_ATTR, perm)
-        return wrapper
-
-    return decorate
 
 
 def _alive(task: Any) -> bool:
     is_alive = getattr(task, "is_alive", None)  # threading.Thread
     return bool(is_alive()) if callable(is_alive) else not getattr(task, "dead", True)
-
-
-def parse(schema: type[M], data: Any) -> M:
-    try:
-        return schema.model_validate(data if isinstance(data, dict) else {})
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise Invalid(f"Trường '{field}' không hợp lệ.", field=field) from None
 
 
 class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no type hints
@@ -160,11 +80,11 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         except Refused as refused:
             if refused.reason == "unauthorized":
                 return error_ack(AppError("Vui lòng đăng nhập.", code="unauthorized"))
-            return error_ack(_REFUSALS[refused.reason])
+            return error_ack(REFUSALS[refused.reason])
         try:
             handler = self._events.get(event)
             if handler is None:
-                return error_ack(_REFUSALS["unknown_event"])
+                return error_ack(REFUSALS["unknown_event"])
             return super().trigger_event(handler[3:], *args)
         finally:
             self.connections.end_event(connection)
