@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
@@ -18,6 +19,16 @@ MAX_ITEMS = 500
 def list_items(session: Session, meeting_id: int) -> list[AgendaItem]:
     query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
     return list(session.exec(query.order_by(col(AgendaItem.position), col(AgendaItem.id))))
+
+
+def item_ids(session: Session, meeting_id: int) -> list[int]:
+    """The meeting's agenda item ids in order (plain ids: the chair's every step reads them)."""
+    query = (
+        sa_select(col(AgendaItem.id))
+        .where(col(AgendaItem.meeting_id) == meeting_id)
+        .order_by(col(AgendaItem.position), col(AgendaItem.id))
+    )
+    return [int(item_id) for item_id in session.execute(query).scalars()]
 
 
 def get_item(session: Session, item_id: int) -> AgendaItem:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor, Role
@@ -175,14 +176,27 @@ def load_token_actors(
     now = now or utcnow()
     by_hash = {hash_token(raw): raw for raw in raws}
     result: dict[str, Actor | None] = dict.fromkeys(raws)
-    rows = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == ApiToken.user_id)
-        .where(col(ApiToken.token_hash).in_(list(by_hash)))
+    # Plain rows, not ORM objects: this runs for every bearer-token request.
+    rows = session.execute(
+        sa_select(
+            col(ApiToken.token_hash),
+            col(ApiToken.expires_at),
+            col(User.id),
+            col(User.role),
+            col(User.full_name),
+            col(User.username),
+        )
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(
+            col(ApiToken.token_hash).in_(list(by_hash)),
+            col(ApiToken.revoked_at).is_(None),
+            col(ApiToken.expires_at) > now,
+            col(User.is_active).is_(True),
+        )
     )
-    for token, user in rows:
-        if token.revoked_at is None and token.expires_at > now and user.is_active:
-            result[by_hash[token.token_hash]] = actor_for_user(user).until(token.expires_at)
+    for token_hash, expires_at, user_id, role, full_name, username in rows:
+        actor = Actor.staff(user_id, Role(role), full_name or username)
+        result[by_hash[token_hash]] = actor.until(expires_at)
     return result
 
 
@@ -214,12 +228,25 @@ def resolve_staff(
 ) -> dict[Credentials, Actor | None]:
     """Browser sessions of staff: the user must exist, be active and still on that version."""
     users = [c.user_id for c in many if c.user_id is not None]
-    found = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(users)))}
+    found = {
+        row.id: row
+        for row in session.execute(
+            sa_select(
+                col(User.id),
+                col(User.role),
+                col(User.full_name),
+                col(User.username),
+                col(User.session_version),
+            ).where(col(User.id).in_(users), col(User.is_active).is_(True))
+        )
+    }
     result: dict[Credentials, Actor | None] = {}
     for creds in many:
-        user = found.get(creds.user_id)
-        ok = user is not None and user.is_active and user.session_version == creds.session_version
-        result[creds] = actor_for_user(user) if ok and user is not None else None
+        row = found.get(creds.user_id)
+        if row is None or row.session_version != creds.session_version:
+            result[creds] = None
+        else:
+            result[creds] = Actor.staff(row.id, Role(row.role), row.full_name or row.username)
     return result
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
 from ecabinet.errors import NotFound
@@ -11,19 +11,21 @@ from ecabinet.live.schemas import JumpRequest, LiveResult
 from ecabinet.live.state import state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import Perm
-from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
+from ecabinet.web import actor_or_401, api_doc, parse_body, request_session, requires, to_json
 
 bp = Blueprint("live_api", __name__, url_prefix="/api/v1/meetings/<int:meeting_id>")
 
 
 @bp.route("/state", methods=["GET"])
-@requires(Perm.VIEW_MEETING)
+@requires(Perm.VIEW_MEETING, shared_unit_of_work=True)
 @api_doc(summary="The live state snapshot, as pushed in `meeting:state` (see docs/realtime.md)")
 def state(meeting_id: int) -> Response:
     actor = actor_or_401()
-    with database().unit_of_work(write=False) as db_session:
-        load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
-        current = state_for(db_session, meeting_id, actor)
+    db_session = request_session()
+    load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+    current = state_for(
+        db_session, meeting_id, actor, current_app.extensions["ecabinet.live"].snapshots
+    )
     if current is None:
         raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
     return to_json(dict(current))
@@ -33,34 +35,34 @@ def _control(meeting_id: int, action: Action, item_id: int | None = None) -> Res
     actor = actor_or_401()
     control_limit(actor, meeting_id)
     result = run_control(
-        database(), actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
+        request_session(), actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
     )
     return to_json(result)
 
 
 @bp.route("/live/start", methods=["POST"])
-@requires(Perm.CONTROL_LIVE)
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
 @api_doc(summary="Start the meeting on its first item", response=LiveResult)
 def start(meeting_id: int) -> Response:
     return _control(meeting_id, "start")
 
 
 @bp.route("/live/next", methods=["POST"])
-@requires(Perm.CONTROL_LIVE)
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
 @api_doc(summary="Move to the next agenda item", response=LiveResult)
 def next_item(meeting_id: int) -> Response:
     return _control(meeting_id, "next")
 
 
 @bp.route("/live/previous", methods=["POST"])
-@requires(Perm.CONTROL_LIVE)
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
 @api_doc(summary="Move to the previous agenda item", response=LiveResult)
 def previous_item(meeting_id: int) -> Response:
     return _control(meeting_id, "previous")
 
 
 @bp.route("/live/jump", methods=["POST"])
-@requires(Perm.CONTROL_LIVE)
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
 @api_doc(summary="Jump to an agenda item", body=JumpRequest, response=LiveResult)
 def jump(meeting_id: int) -> Response:
     data = parse_body(JumpRequest)
@@ -68,7 +70,7 @@ def jump(meeting_id: int) -> Response:
 
 
 @bp.route("/live/end", methods=["POST"])
-@requires(Perm.CONTROL_LIVE)
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
 @api_doc(summary="End the meeting", response=LiveResult)
 def end(meeting_id: int) -> Response:
     return _control(meeting_id, "end")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from sqlmodel import Session
+
 from ecabinet import limits
 from ecabinet.actor import Actor
-from ecabinet.db import Database
 from ecabinet.live import service
 from ecabinet.live.schemas import LiveResult
 
@@ -25,25 +26,30 @@ def control_limit(actor: Actor, meeting_id: int) -> None:
 
 
 def run_control(
-    database: Database, *, actor: Actor, meeting_id: int, action: Action, item_id: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    action: Action,
+    item_id: int | None = None,
 ) -> LiveResult:
-    """Apply `action` in one transaction; the new state is pushed after the commit."""
-    with database.unit_of_work() as session:
-        if action == "start":
-            meeting = service.start_meeting(session, actor=actor, meeting_id=meeting_id)
-        elif action == "next":
-            meeting = service.step(session, actor=actor, meeting_id=meeting_id, delta=1)
-        elif action == "previous":
-            meeting = service.step(session, actor=actor, meeting_id=meeting_id, delta=-1)
-        elif action == "jump":
-            assert item_id is not None
-            meeting = service.jump_to(session, actor=actor, meeting_id=meeting_id, item_id=item_id)
-        else:
-            meeting = service.end_meeting(session, actor=actor, meeting_id=meeting_id)
-        assert meeting.id is not None
-        return LiveResult(
-            meeting_id=meeting.id,
-            status=meeting.status,
-            current_item_id=meeting.current_item_id,
-            version=meeting.version,
-        )
+    """Apply `action` in the caller's write transaction (the one that also re-checked who is
+    asking); the new state is pushed after its commit."""
+    if action == "start":
+        meeting = service.start_meeting(session, actor=actor, meeting_id=meeting_id)
+    elif action == "next":
+        meeting = service.step(session, actor=actor, meeting_id=meeting_id, delta=1)
+    elif action == "previous":
+        meeting = service.step(session, actor=actor, meeting_id=meeting_id, delta=-1)
+    elif action == "jump":
+        assert item_id is not None
+        meeting = service.jump_to(session, actor=actor, meeting_id=meeting_id, item_id=item_id)
+    else:
+        meeting = service.end_meeting(session, actor=actor, meeting_id=meeting_id)
+    assert meeting.id is not None
+    return LiveResult(
+        meeting_id=meeting.id,
+        status=meeting.status,
+        current_item_id=meeting.current_item_id,
+        version=meeting.version,
+    )

@@ -61,17 +61,19 @@ def error_ack(exc: AppError) -> Ack:
     return {"ok": False, "error": exc.to_dict()}
 
 
-def socket_event(perm: Perm) -> Callable[[Callable[..., Ack]], Callable[..., Ack]]:
+def socket_event(
+    perm: Perm, *, write: bool = False
+) -> Callable[[Callable[..., Ack]], Callable[..., Ack]]:
     """Gate an event by `perm` and turn every failure into an error ack, never a traceback.
 
     The handler gets the session in which the credential was re-checked, so the check and the
-    handler's reads share one unit of work (one pool checkout, one transaction)."""
+    handler share one unit of work (a write one with `write`, for the live controls)."""
 
     def decorate(handler: Callable[..., Ack]) -> Callable[..., Ack]:
         @functools.wraps(handler)
         def wrapper(self: Any, data: Any = None) -> Ack:  # self: the LiveNamespace
             try:
-                with self.database.unit_of_work(write=False) as db_session:
+                with self.database.unit_of_work(write=write) as db_session:
                     actor = self.actor(db_session)
                     check_route(actor, perm)
                     assert actor is not None

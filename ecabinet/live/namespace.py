@@ -27,7 +27,7 @@ from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.guard import REFUSALS, Ack, error_ack, parse, socket_event
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
-from ecabinet.live.state import Snapshot, state_for
+from ecabinet.live.state import Snapshot, SnapshotCache, state_for
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import PERM_ATTR, Perm, meeting_perms
@@ -59,6 +59,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         self.database = database
         self.credentials = credentials
         self.connections = Connections(budgets)
+        self.snapshots = SnapshotCache()
         self.session_lifetime = session_lifetime
         self.sweeps: list[Any] = []  # background sweeps started and not yet waited for
         self._events = {
@@ -238,6 +239,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         """Send a meeting's new state to its room, encoded once per group of viewers who see
         the same thing (staff; attendees by the chosen documents they get), not per socket.
         With several processes each pushes to its own connections."""
+        self.snapshots.put(current)
         groups: dict[Hashable, list[str]] = {}
         room = room_for(current.meeting_id)
         for sid, _eio in self.socketio.server.manager.get_participants(self.namespace, room):
@@ -249,9 +251,8 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 "meeting:state", current.for_view(view), to=sids, namespace=self.namespace
             )
 
-    @staticmethod
-    def _state_ack(db_session: Session, actor: Actor, meeting_id: int) -> Ack:
-        state = state_for(db_session, meeting_id, actor)
+    def _state_ack(self, db_session: Session, actor: Actor, meeting_id: int) -> Ack:
+        state = state_for(db_session, meeting_id, actor, self.snapshots)
         if state is None:
             raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
         return {"ok": True, "state": state}
@@ -264,6 +265,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         # Join before reading the state, in a fresh transaction: a change committed in between
         # arrives as a push, and SQLite's read snapshot would otherwise predate the join.
         db_session.commit()
+        db_session.expire_all()  # read the meeting again, in the new transaction
         join_room(room_for(ref.meeting_id))
         return self._state_ack(db_session, actor, ref.meeting_id)
 
@@ -287,33 +289,32 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         else:
             meeting_id, item_id = parse(MeetingRef, data).meeting_id, None
         control_limit(actor, meeting_id)
-        db_session.commit()  # the credential check is done: hold no read snapshot while writing
         result = run_control(
-            self.database, actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
+            db_session, actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
         )
         return {"ok": True, "result": result.model_dump()}
 
-    @socket_event(Perm.CONTROL_LIVE)
+    @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_start(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "start", db_session)
 
-    @socket_event(Perm.CONTROL_LIVE)
+    @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_next(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "next", db_session)
 
-    @socket_event(Perm.CONTROL_LIVE)
+    @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_previous(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "previous", db_session)
 
-    @socket_event(Perm.CONTROL_LIVE)
+    @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_jump(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server, with item_id. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "jump", db_session)
 
-    @socket_event(Perm.CONTROL_LIVE)
+    @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_end(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "end", db_session)

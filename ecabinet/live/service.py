@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from ecabinet.actor import Actor
-from ecabinet.agenda.service import list_items
+from ecabinet.agenda.service import item_ids
 from ecabinet.errors import Conflict, Invalid
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
@@ -38,16 +38,16 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting
         raise Conflict("Cuộc họp đã kết thúc.", code="meeting_ended")
     if meeting.status == MeetingStatus.LIVE:
         raise Conflict("Cuộc họp đang diễn ra.", code="meeting_already_live")
-    items = list_items(session, meeting_id)
+    ids = item_ids(session, meeting_id)
     meeting.status = MeetingStatus.LIVE
-    return _set_current(session, meeting, items[0].id if items else None)
+    return _set_current(session, meeting, ids[0] if ids else None)
 
 
 def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meeting:
     """Move `delta` items forward (+1, next) or back (-1, previous)."""
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
-    ids = [item.id for item in list_items(session, meeting_id)]
+    ids = item_ids(session, meeting_id)
     if not ids:
         raise Conflict("Chương trình chưa có nội dung nào.", code="agenda_empty")
     index = ids.index(meeting.current_item_id) if meeting.current_item_id in ids else -1
@@ -62,7 +62,7 @@ def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meet
 def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) -> Meeting:
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
-    if item_id not in {item.id for item in list_items(session, meeting_id)}:
+    if item_id not in set(item_ids(session, meeting_id)):
         raise Invalid(
             "Nội dung không thuộc cuộc họp này.", code="agenda_item_not_found", field="item_id"
         )

@@ -8,6 +8,7 @@ encoded once per group, not once per socket.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
@@ -130,7 +131,6 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
         ],
         "documents": [],
     }
-    chosen = audiences(session, meeting_id)
     rows = session.execute(
         select(
             col(Document.id),
@@ -145,6 +145,10 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
             col(Document.status) == DocumentStatus.READY,
         )
         .order_by(col(Document.created_at), col(Document.id))
+    ).all()
+    # Who each restricted document is for: read only when some document is restricted.
+    chosen = (
+        audiences(session, meeting_id) if any(row.audience != Audience.ALL for row in rows) else {}
     )
     documents = tuple(
         SharedDocument(
@@ -163,7 +167,41 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
     return Snapshot(meeting_id, shared, documents)
 
 
-def state_for(session: Session, meeting_id: int, actor: Actor) -> MeetingState | None:
+class SnapshotCache:
+    """The latest snapshot of each meeting, by version. A version names one committed state
+    (every visible change bumps it), so a join or sync at the version of the last push reuses
+    that push's snapshot instead of reading the agenda and documents again."""
+
+    def __init__(self, meetings: int = 256) -> None:
+        self.meetings = meetings
+        self._latest: dict[int, Snapshot] = {}
+        self._lock = threading.Lock()
+
+    def get(self, meeting_id: int, version: int) -> Snapshot | None:
+        found = self._latest.get(meeting_id)
+        return found if found is not None and found.shared["version"] == version else None
+
+    def put(self, current: Snapshot) -> None:
+        with self._lock:
+            known = self._latest.get(current.meeting_id)
+            if known is not None and known.shared["version"] > current.shared["version"]:
+                return  # a later version is already here (two commits pushed out of order)
+            self._latest.pop(current.meeting_id, None)
+            self._latest[current.meeting_id] = current
+            while len(self._latest) > self.meetings:
+                del self._latest[next(iter(self._latest))]
+
+
+def state_for(
+    session: Session, meeting_id: int, actor: Actor, cache: SnapshotCache | None = None
+) -> MeetingState | None:
     """One viewer's state (join and sync acks, the HTTP snapshot, the pages)."""
-    current = snapshot(session, meeting_id)
+    meeting = session.get(Meeting, meeting_id)  # usually in the session already: no query
+    if meeting is None:
+        return None
+    current = cache.get(meeting_id, meeting.version) if cache is not None else None
+    if current is None:
+        current = snapshot(session, meeting_id)
+        if current is not None and cache is not None:
+            cache.put(current)
     return current.for_actor(actor) if current is not None else None

@@ -25,6 +25,8 @@ def touch(session: Session, meeting_id: int) -> None:
         .where(col(Meeting.id) == meeting_id)
         .values(version=Meeting.version + 1)
         .returning(col(Meeting.version))
+        # The loaded meeting keeps its other attributes; only the version is set below.
+        .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     record(session, MeetingChanged(meeting_id))
     meeting = session.get(Meeting, meeting_id)

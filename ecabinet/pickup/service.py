@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
@@ -89,17 +90,26 @@ def resolve_tokens(
     result: dict[str, Actor | None] = dict.fromkeys(raws)
     if not by_hash:
         return result
-    rows = session.exec(
-        select(AttendeeToken, Attendee)
-        .join(Attendee, col(Attendee.id) == AttendeeToken.attendee_id)
-        .join(Meeting, col(Meeting.id) == Attendee.meeting_id)
-        .where(col(AttendeeToken.token_hash).in_(list(by_hash)))
+    # Plain rows, not ORM objects: this runs on every tablet request and socket event.
+    rows = session.execute(
+        sa_select(
+            col(AttendeeToken.token_hash),
+            col(AttendeeToken.expires_at),
+            col(Attendee.id),
+            col(Attendee.meeting_id),
+            col(Attendee.full_name),
+        )
+        .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
+        .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
+        .where(
+            col(AttendeeToken.token_hash).in_(list(by_hash)),
+            col(AttendeeToken.revoked_at).is_(None),
+            col(AttendeeToken.expires_at) > now,
+        )
     )
-    for token, attendee in rows:
-        if token.revoked_at is None and token.expires_at > now:
-            assert attendee.id is not None
-            actor = Actor.attendee(attendee.id, attendee.meeting_id, attendee.full_name)
-            result[by_hash[token.token_hash]] = actor.until(token.expires_at)
+    for token_hash, expires_at, attendee_id, meeting_id, full_name in rows:
+        actor = Actor.attendee(attendee_id, meeting_id, full_name)
+        result[by_hash[token_hash]] = actor.until(expires_at)
     return result
 
 

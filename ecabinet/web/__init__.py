@@ -12,6 +12,7 @@ from ecabinet.web.access import (
     current_actor,
     database,
     request_credentials,
+    request_session,
     requires,
 )
 from ecabinet.web.api import OPENAPI_ATTR, api_doc, parse_body, to_json, validate, wants_json
@@ -37,6 +38,7 @@ __all__ = [
     "no_csrf",
     "parse_body",
     "request_credentials",
+    "request_session",
     "requires",
     "submit_workspace_form",
     "to_json",
