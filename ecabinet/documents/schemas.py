@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecabinet.documents.models import Audience
-from ecabinet.text import Id, OptionalText
+from ecabinet.text import MAX_ID, Id, OptionalText
 
 
 class DocumentUploadFields(BaseModel):
@@ -29,6 +29,8 @@ class DocumentUploadFields(BaseModel):
     def _chosen_needs_people(self) -> DocumentUploadFields:
         if self.audience == Audience.CHOSEN and not self.attendee_ids:
             raise ValueError("chọn ít nhất một đại biểu")
+        if any(not 1 <= n <= MAX_ID for n in self.chosen()):
+            raise ValueError("mã đại biểu không hợp lệ")
         return self
 
     def chosen(self) -> list[int]:

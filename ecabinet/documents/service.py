@@ -18,6 +18,7 @@ from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
+from ecabinet.text import MAX_ID
 
 MAX_DOCUMENTS_PER_MEETING = 300
 INSPECT_JOB = "documents.inspect"
@@ -106,6 +107,10 @@ def _chosen_attendees(
     chosen = frozenset(attendee_ids)
     if not chosen:
         raise Invalid("Chọn ít nhất một đại biểu.", code="audience_empty", field="attendee_ids")
+    if any(not 1 <= n <= MAX_ID for n in chosen):  # never a number the id column cannot hold
+        raise Invalid(
+            "Có đại biểu không thuộc cuộc họp này.", code="attendee_not_found", field="attendee_ids"
+        )
     found = set(
         session.exec(
             select(Attendee.id).where(

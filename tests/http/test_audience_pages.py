@@ -72,3 +72,23 @@ def test_changing_a_documents_audience_from_the_workspace(
     )
     assert empty.status_code == 422
     assert "Chọn ít nhất một đại biểu" in empty.get_data(as_text=True)
+
+
+def test_attendee_ids_past_the_id_column_are_a_clear_422(
+    client: FlaskClient, app_db: Database, app_storage: Storage, meeting: MeetingFixture
+) -> None:
+    """Found by the fuzz run on PostgreSQL: 5221925832 reached an integer column (a 500)."""
+    from tests.http.test_api import bearer, upload
+
+    auth = bearer(client, meeting.secretary.username)
+    response = upload(
+        client, meeting.id, auth, sample_pdf(), audience="chosen", attendee_ids="8,5221925832"
+    )
+    assert response.status_code == 422, response.json
+    document = make_document(app_db, app_storage, meeting)
+    answer = client.put(
+        f"/api/v1/documents/{document.id}/audience",
+        json={"audience": "chosen", "attendee_ids": [5221925832]},
+        headers=auth,
+    )
+    assert answer.status_code == 422, answer.json

@@ -18,20 +18,28 @@ from tests.live.test_namespace import make_api_token, sio
 
 @contextmanager
 def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL statements issued, with "BEGIN" for each transaction begun (on SQLite our hook
+    issues BEGIN itself; pg8000 begins implicitly, so count SQLAlchemy's begin event)."""
     seen: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.lstrip().split(None, 1)[0].upper() + " " + statement[:80])
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            seen.append(statement[:80])
+
+    def began(_conn: Any) -> None:
+        seen.append("BEGIN")
 
     event.listen(database.engine, "before_cursor_execute", note)
+    event.listen(database.engine, "begin", began)
     try:
         yield seen
     finally:
         event.remove(database.engine, "before_cursor_execute", note)
+        event.remove(database.engine, "begin", began)
 
 
 def begins(seen: list[str]) -> int:
-    return sum(1 for s in seen if s.startswith("BEGIN"))
+    return seen.count("BEGIN")
 
 
 def test_a_control_over_http_is_one_transaction(
