@@ -63,6 +63,7 @@ class Options:
     results_dir: Path
     keep_tmp: bool
     gc_probe: bool
+    upload_pages: int = 0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -125,6 +126,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         help="start the server through bench/gcprobe.py, which logs every full garbage "
         "collection, and report the server's gen-2 GC pauses during the measured rounds",
     )
+    parser.add_argument(
+        "--upload-pages",
+        type=int,
+        default=0,
+        help="while the rounds run, the secretary uploads a PDF of about this many pages again "
+        "and again (each checked by the server's job runner before the next), and /healthz is "
+        "probed back to back: the hub under heavy work (0: off)",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(part) for part in str(args.sizes).split(",") if part.strip()]
@@ -148,6 +157,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         results_dir=args.results_dir,
         keep_tmp=args.keep_tmp,
         gc_probe=args.gc_probe,
+        upload_pages=max(0, args.upload_pages),
     )
 
 
@@ -633,6 +643,74 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+class HeavyWork:
+    """During the rounds: a big PDF uploaded again and again (the server checks each in a job:
+    a child process it waits for), and /healthz probed back to back."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, meeting_id: int, pages: int):
+        self.http = http
+        self.url = url
+        self.meeting_id = meeting_id
+        self.pages = pages
+        self.checked = 0
+        self.health_ms: list[float] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        self._pdf = b""
+        self._headers: dict[str, str] = {}
+
+    async def start(self) -> None:
+        if str(REPO_ROOT) not in sys.path:
+            sys.path.insert(0, str(REPO_ROOT))
+        from ecabinet.documents.pdf import text_pdf
+
+        # About 6 pages per 35 paragraphs of this length with the project's own fonts.
+        paragraph = "Nội dung báo cáo chính trị, đoạn văn dài để đo tải. " * 12
+        self._pdf = text_pdf("Báo cáo đo tải", [paragraph] * (self.pages * 6))
+        async with self.http.post(
+            f"{self.url}/api/v1/auth/tokens",
+            json={"username": "bench_secretary", "password": PASSWORD},
+        ) as response:
+            self._headers = {"Authorization": f"Bearer {(await response.json())['token']}"}
+        self._tasks = [asyncio.create_task(self._upload()), asyncio.create_task(self._probe())]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _upload(self) -> None:
+        while not self._stop.is_set():
+            form = aiohttp.FormData()
+            form.add_field(
+                "file", self._pdf, filename="bao-cao.pdf", content_type="application/pdf"
+            )
+            async with self.http.post(
+                f"{self.url}/api/v1/meetings/{self.meeting_id}/documents",
+                data=form,
+                headers=self._headers,
+            ) as response:
+                body = await response.json()
+                if response.status != 201:
+                    raise RuntimeError(f"upload: {response.status} {body}")
+            while not self._stop.is_set():
+                async with self.http.get(
+                    f"{self.url}/api/v1/documents/{body['id']}", headers=self._headers
+                ) as response:
+                    if (await response.json())["status"] != "processing":
+                        self.checked += 1
+                        break
+                await asyncio.sleep(0.05)
+
+    async def _probe(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            async with self.http.get(f"{self.url}/healthz") as response:
+                await response.read()
+            self.health_ms.append((time.perf_counter() - started) * 1000)
+
+
 @dataclass
 class SizeResult:
     n: int
@@ -662,6 +740,10 @@ class SizeResult:
     server_log_errors: int
     server_log_sample: list[str]
     per_round: list[Round] = field(default_factory=list)
+    uploads_checked: int = 0
+    health_p50_ms: float | None = None
+    health_p99_ms: float | None = None
+    health_probes: int = 0
 
 
 GC_LINE = re.compile(r"^bench-gc gen=2 ms=([\d.]+) at=([\d.]+)$")
@@ -739,6 +821,9 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
 
             rounds: list[Round] = []
             pooled: list[float] = []
+            heavy = HeavyWork(http, server.url, seed.meeting_id, opts.upload_pages)
+            if opts.upload_pages:
+                await heavy.start()
             cpu_start, me_start = server.cpu_seconds(), _own_cpu(me)
             wall_start = time.time()
             for _ in range(opts.rounds):
@@ -749,6 +834,7 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
                 pooled.extend(latencies)
                 await asyncio.sleep(opts.pause)
             wall_end = time.time()
+            await heavy.stop()
             cpu_used = server.cpu_seconds() - cpu_start
             me_used = _own_cpu(me) - me_start
             gc.unfreeze()
@@ -790,6 +876,10 @@ async def measure_size(opts: Options, n: int, instance: Path) -> SizeResult:
         server_log_errors=errors,
         server_log_sample=sample,
         per_round=rounds,
+        uploads_checked=heavy.checked,
+        health_p50_ms=statistics.median(heavy.health_ms) if heavy.health_ms else None,
+        health_p99_ms=percentile(heavy.health_ms, 99) if heavy.health_ms else None,
+        health_probes=len(heavy.health_ms),
     )
 
 
@@ -866,6 +956,12 @@ def details(r: SizeResult) -> str:
             f"; server full GCs in the measured rounds: {r.server_gc_pauses}, "
             f"total {r.server_gc_total_ms or 0:.0f} ms, longest {r.server_gc_max_ms or 0:.0f} ms"
         )
+    if r.health_probes:
+        text += (
+            f"; heavy work: {r.uploads_checked} big PDFs checked during the rounds, /healthz "
+            f"p50 {r.health_p50_ms:.1f} ms, p99 {r.health_p99_ms:.1f} ms over "
+            f"{r.health_probes} probes"
+        )
     return text + f"; server log error lines: {r.server_log_errors}"
 
 
@@ -885,7 +981,8 @@ def markdown_section(
     return "\n".join(
         [
             f"## {stamp:%Y-%m-%d %H:%M} UTC — async mode {opts.async_mode}, {opts.client} client"
-            + (", --gc-probe" if opts.gc_probe else ""),
+            + (", --gc-probe" if opts.gc_probe else "")
+            + (f", while {opts.upload_pages}-page PDFs are checked" if opts.upload_pages else ""),
             "",
             f"- Machine: {machine['cpu_model']}, {machine['cores']} cores **shared by the server "
             f"and the load generator**, {machine['memory_gib']} GiB RAM, Linux "
