@@ -18,20 +18,11 @@ from ecabinet.agenda.models import AgendaItem
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
-from tests.factories import PASSWORD, MeetingFixture, make_meeting, sample_pdf
+from tests.factories import MeetingFixture, make_meeting, sample_pdf
+from tests.system.test_realtime_server import api_token
 from tests.tools import ServerProcess
 
 pytestmark = pytest.mark.system
-
-
-def bearer(server: ServerProcess, username: str) -> dict[str, str]:
-    response = requests.post(
-        f"{server.url}/api/v1/auth/tokens",
-        json={"username": username, "password": PASSWORD},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def upload(server: ServerProcess, meeting: MeetingFixture, auth: dict[str, str], n: int) -> Any:
@@ -80,7 +71,7 @@ def test_killed_at_every_step_of_an_upload_or_deletion_leaves_nothing_behind(
     for n, point in enumerate(points):
         crash_at(live_server, point)
         committed = assert_consistent(database, live_server)
-        auth = bearer(live_server, meeting.secretary.username)
+        auth = api_token(live_server, meeting.secretary.username)
         if point == "delete.committed":
             kept = upload(live_server, meeting, auth, 1000 + n)
             assert kept.status_code == 201, kept.text
@@ -99,7 +90,7 @@ def test_killed_at_every_step_of_an_upload_or_deletion_leaves_nothing_behind(
     after = assert_consistent(database, live_server)
     # The upload that died after its commit is kept (its row and file); the others left nothing.
     assert len(after - committed) <= 1
-    auth = bearer(live_server, meeting.secretary.username)
+    auth = api_token(live_server, meeting.secretary.username)
     assert upload(live_server, meeting, auth, 9999).status_code == 201
     assert_consistent(database, live_server)
 
@@ -113,7 +104,7 @@ def test_random_kills_lose_nothing_acknowledged(
     acknowledged_titles: dict[int, str] = {}
     counter = 0
     for _ in range(4):
-        auth = bearer(live_server, meeting.secretary.username)
+        auth = api_token(live_server, meeting.secretary.username)
         stop = threading.Event()
 
         def work(auth: dict[str, str] = auth, stop: threading.Event = stop) -> None:
