@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import CursorResult, Engine, Executable, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -95,6 +95,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def run(
+    session: Session, statement: Executable, params: Mapping[str, Any]
+) -> CursorResult[*tuple[Any, ...]]:
+    """Execute a statement built once, at import, with these bound values, on the unit of
+    work's connection. For the hot paths (every request's credential check, every live
+    control and push): building a select and sending it through the ORM costs ~0.5 ms of
+    Python per call, a prebuilt one on the connection ~0.1 ms (docs/architecture.md)."""
+    return session.connection().execute(statement, params)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

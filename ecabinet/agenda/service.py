@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
+from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
@@ -21,14 +23,17 @@ def list_items(session: Session, meeting_id: int) -> list[AgendaItem]:
     return list(session.exec(query.order_by(col(AgendaItem.position), col(AgendaItem.id))))
 
 
+_ITEM_IDS = (
+    sa_select(col(AgendaItem.id))
+    .where(col(AgendaItem.meeting_id) == bindparam("meeting_id"))
+    .order_by(col(AgendaItem.position), col(AgendaItem.id))
+)
+
+
 def item_ids(session: Session, meeting_id: int) -> list[int]:
     """The meeting's agenda item ids in order (plain ids: the chair's every step reads them)."""
-    query = (
-        sa_select(col(AgendaItem.id))
-        .where(col(AgendaItem.meeting_id) == meeting_id)
-        .order_by(col(AgendaItem.position), col(AgendaItem.id))
-    )
-    return [int(item_id) for item_id in session.execute(query).scalars()]
+    rows = run(session, _ITEM_IDS, {"meeting_id": meeting_id})
+    return [int(item_id) for item_id in rows.scalars()]
 
 
 def get_item(session: Session, item_id: int) -> AgendaItem:

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import ApiToken, User
 from ecabinet.credentials import Credentials
+from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, Unauthorized
 from ecabinet.events import AccessRevoked, record
 from ecabinet.permissions import Perm, require_global
@@ -169,6 +171,26 @@ def load_token_actor(session: Session, *, raw: str, now: datetime | None = None)
     return load_token_actors(session, [raw], now=now).get(raw)
 
 
+# Built once: this runs for every bearer-token request and socket event (ecabinet.db.run).
+_LIVE_TOKENS = (
+    sa_select(
+        col(ApiToken.token_hash),
+        col(ApiToken.expires_at),
+        col(User.id),
+        col(User.role),
+        col(User.full_name),
+        col(User.username),
+    )
+    .join(User, col(User.id) == col(ApiToken.user_id))
+    .where(
+        col(ApiToken.token_hash).in_(bindparam("hashes", expanding=True)),
+        col(ApiToken.revoked_at).is_(None),
+        col(ApiToken.expires_at) > bindparam("now"),
+        col(User.is_active).is_(True),
+    )
+)
+
+
 def load_token_actors(
     session: Session, raws: list[str], *, now: datetime | None = None
 ) -> dict[str, Actor | None]:
@@ -176,24 +198,7 @@ def load_token_actors(
     now = now or utcnow()
     by_hash = {hash_token(raw): raw for raw in raws}
     result: dict[str, Actor | None] = dict.fromkeys(raws)
-    # Plain rows, not ORM objects: this runs for every bearer-token request.
-    rows = session.execute(
-        sa_select(
-            col(ApiToken.token_hash),
-            col(ApiToken.expires_at),
-            col(User.id),
-            col(User.role),
-            col(User.full_name),
-            col(User.username),
-        )
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(
-            col(ApiToken.token_hash).in_(list(by_hash)),
-            col(ApiToken.revoked_at).is_(None),
-            col(ApiToken.expires_at) > now,
-            col(User.is_active).is_(True),
-        )
-    )
+    rows = run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
     for token_hash, expires_at, user_id, role, full_name, username in rows:
         actor = Actor.staff(user_id, Role(role), full_name or username)
         result[by_hash[token_hash]] = actor.until(expires_at)
@@ -223,23 +228,21 @@ def list_users(session: Session, *, role: Role | None = None) -> list[User]:
     return list(session.exec(query.order_by(User.full_name)))
 
 
+_ACTIVE_USERS = sa_select(
+    col(User.id),
+    col(User.role),
+    col(User.full_name),
+    col(User.username),
+    col(User.session_version),
+).where(col(User.id).in_(bindparam("ids", expanding=True)), col(User.is_active).is_(True))
+
+
 def resolve_staff(
     session: Session, many: list[Credentials], now: datetime | None = None
 ) -> dict[Credentials, Actor | None]:
     """Browser sessions of staff: the user must exist, be active and still on that version."""
     users = [c.user_id for c in many if c.user_id is not None]
-    found = {
-        row.id: row
-        for row in session.execute(
-            sa_select(
-                col(User.id),
-                col(User.role),
-                col(User.full_name),
-                col(User.username),
-                col(User.session_version),
-            ).where(col(User.id).in_(users), col(User.is_active).is_(True))
-        )
-    }
+    found = {row.id: row for row in run(session, _ACTIVE_USERS, {"ids": users})}
     result: dict[Credentials, Actor | None] = {}
     for creds in many:
         row = found.get(creds.user_id)

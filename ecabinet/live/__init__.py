@@ -36,7 +36,9 @@ def init_app(app: Flask) -> None:
         # Off the request: the committing request answers without waiting for the sweep.
         namespace.track_sweep(socketio.start_background_task(namespace.sweep, revoked))
 
-    publish.install(app.extensions["ecabinet.events"], namespace.push, recheck_connections)
+    publish.install(
+        app.extensions["ecabinet.events"], namespace.push_after_answer, recheck_connections
+    )
     app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)
     refuse_reserved_events(socketio.server)

@@ -7,6 +7,7 @@ user loses access at the next event. Events and payloads are documented in docs/
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Hashable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import MeetingRef, SocketJump
 from ecabinet.live.state import Snapshot, SnapshotCache, state_for
 from ecabinet.meetings.models import Meeting
-from ecabinet.meetings.service import load_meeting
+from ecabinet.meetings.service import require_viewer
 from ecabinet.permissions import PERM_ATTR, Perm, meeting_perms
 from ecabinet.timeutil import utcnow
 
@@ -69,6 +70,8 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         }
         self._watcher: Any = None
         self._closing = False
+        self._outbox: deque[Snapshot] = deque()  # committed states not pushed yet, in order
+        self._draining = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):
@@ -177,8 +180,11 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 task.wait()
 
     def close(self) -> None:
-        """Stop the expiry watcher and wait for running sweeps (shutdown, tests)."""
+        """Stop the expiry watcher, send pushes not sent yet, wait for running sweeps
+        (shutdown, tests)."""
         self._closing = True
+        while self._outbox:
+            self.push(self._outbox.popleft())
         self.wait_for_sweeps()
 
     def _watch_expiries(self) -> None:
@@ -235,6 +241,31 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             return Credentials("attendee", token=str(session["attendee_token"]))
         return None
 
+    def push_after_answer(self, current: Snapshot) -> None:
+        """Push a committed state. Under eventlet or gevent the fan-out runs on its own green
+        thread, which the hub runs once the committing request has written its answer: the
+        chair's answer does not wait for N sockets, and tablets get the push no later (frames
+        leave only when the request's green thread yields anyway). One queue and one drainer
+        keep pushes in commit order. Under threading (tests, development) it pushes at once."""
+        if self.socketio.async_mode not in ("eventlet", "gevent"):
+            self.push(current)
+            return
+        self._outbox.append(current)
+        if not self._draining:  # no yield between the test and the set: green threads
+            self._draining = True
+            self.socketio.start_background_task(self._drain_outbox)
+
+    def _drain_outbox(self) -> None:
+        try:
+            while self._outbox:
+                current = self._outbox.popleft()
+                try:
+                    self.push(current)
+                except Exception:  # one failed push must not stop the next meeting's
+                    log.exception("push of meeting %s failed", current.meeting_id)
+        finally:
+            self._draining = False
+
     def push(self, current: Snapshot) -> None:
         """Send a meeting's new state to its room, encoded once per group of viewers who see
         the same thing (staff; attendees by the chosen documents they get), not per socket.
@@ -261,7 +292,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
     def on_meeting_join(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by every client after connecting. Joins room meeting:<id>; acks the full state."""
         ref = parse(MeetingRef, data)
-        load_meeting(db_session, actor=actor, meeting_id=ref.meeting_id, perm=Perm.VIEW_MEETING)
+        require_viewer(db_session, actor=actor, meeting_id=ref.meeting_id)
         # Join before reading the state, in a fresh transaction: a change committed in between
         # arrives as a push, and SQLite's read snapshot would otherwise predate the join.
         db_session.commit()
@@ -273,7 +304,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
     def on_meeting_sync(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client that saw a version gap or reconnected. Acks the full state."""
         meeting_id = parse(MeetingRef, data).meeting_id
-        load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
+        require_viewer(db_session, actor=actor, meeting_id=meeting_id)
         return self._state_ack(db_session, actor, meeting_id)
 
     @socket_event(Perm.VIEW_MEETING)

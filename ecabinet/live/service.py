@@ -23,11 +23,15 @@ def _require_live(meeting: Meeting) -> None:
         raise Conflict("Cuộc họp chưa bắt đầu hoặc đã kết thúc.", code="meeting_not_live")
 
 
-def _set_current(session: Session, meeting: Meeting, item_id: int | None) -> Meeting:
+def _set_current(
+    session: Session, meeting: Meeting, item_id: int | None, status: MeetingStatus | None = None
+) -> Meeting:
     assert meeting.id is not None
-    meeting.current_item_id = item_id
-    session.add(meeting)
-    meetings.touch(session, meeting.id)
+    changes: dict[str, object] = {"current_item_id": item_id}
+    if status is not None:
+        changes["status"] = status
+    # One UPDATE with the version bump (the chair's every step): see meetings.touch.
+    meetings.touch(session, meeting.id, changes)
     return meeting
 
 
@@ -39,8 +43,7 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting
     if meeting.status == MeetingStatus.LIVE:
         raise Conflict("Cuộc họp đang diễn ra.", code="meeting_already_live")
     ids = item_ids(session, meeting_id)
-    meeting.status = MeetingStatus.LIVE
-    return _set_current(session, meeting, ids[0] if ids else None)
+    return _set_current(session, meeting, ids[0] if ids else None, MeetingStatus.LIVE)
 
 
 def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meeting:
@@ -72,5 +75,4 @@ def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) ->
 def end_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
-    meeting.status = MeetingStatus.ENDED
-    return _set_current(session, meeting, None)
+    return _set_current(session, meeting, None, MeetingStatus.ENDED)

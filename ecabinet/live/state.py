@@ -13,11 +13,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
+from ecabinet.db import run
 from ecabinet.documents.models import Audience, Document, DocumentStatus
 from ecabinet.documents.service import audiences
 from ecabinet.meetings.models import Meeting
@@ -92,12 +93,42 @@ class Snapshot:
         return self.for_view(self.view_of(None if actor.is_staff else actor.attendee_id))
 
 
+# Built once: the snapshot is read on every push (ecabinet.db.run).
+_ITEMS = (
+    select(
+        col(AgendaItem.id),
+        col(AgendaItem.position),
+        col(AgendaItem.title),
+        col(AgendaItem.presenter),
+        col(AgendaItem.duration_minutes),
+    )
+    .where(col(AgendaItem.meeting_id) == bindparam("meeting_id"))
+    .order_by(col(AgendaItem.position), col(AgendaItem.id))
+)
+_READY_DOCUMENTS = (
+    select(
+        col(Document.id),
+        col(Document.title),
+        col(Document.agenda_item_id),
+        col(Document.page_count),
+        col(Document.size),
+        col(Document.audience),
+    )
+    .where(
+        col(Document.meeting_id) == bindparam("meeting_id"),
+        col(Document.status) == DocumentStatus.READY,
+    )
+    .order_by(col(Document.created_at), col(Document.id))
+)
+
+
 def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
     """Everything tablets and room screens show, at the meeting's current version."""
     # The identity map's copy is current: touch() keeps its version in step with the row.
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         return None
+    by_meeting = {"meeting_id": meeting_id}
     shared: MeetingState = {
         "meeting_id": meeting_id,
         "version": meeting.version,
@@ -116,36 +147,11 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
                 "presenter": row.presenter,
                 "duration_minutes": row.duration_minutes,
             }
-            for row in session.execute(
-                # Plain rows, not ORM objects: the snapshot runs on every push.
-                select(
-                    col(AgendaItem.id),
-                    col(AgendaItem.position),
-                    col(AgendaItem.title),
-                    col(AgendaItem.presenter),
-                    col(AgendaItem.duration_minutes),
-                )
-                .where(col(AgendaItem.meeting_id) == meeting_id)
-                .order_by(col(AgendaItem.position), col(AgendaItem.id))
-            )
+            for row in run(session, _ITEMS, by_meeting)
         ],
         "documents": [],
     }
-    rows = session.execute(
-        select(
-            col(Document.id),
-            col(Document.title),
-            col(Document.agenda_item_id),
-            col(Document.page_count),
-            col(Document.size),
-            col(Document.audience),
-        )
-        .where(
-            col(Document.meeting_id) == meeting_id,
-            col(Document.status) == DocumentStatus.READY,
-        )
-        .order_by(col(Document.created_at), col(Document.id))
-    ).all()
+    rows = run(session, _READY_DOCUMENTS, by_meeting).all()
     # Who each restricted document is for: read only when some document is restricted.
     chosen = (
         audiences(session, meeting_id) if any(row.audience != Audience.ALL for row in rows) else {}
@@ -192,14 +198,20 @@ class SnapshotCache:
                 del self._latest[next(iter(self._latest))]
 
 
+_VERSION = select(col(Meeting.version)).where(col(Meeting.id) == bindparam("meeting_id"))
+
+
 def state_for(
     session: Session, meeting_id: int, actor: Actor, cache: SnapshotCache | None = None
 ) -> MeetingState | None:
-    """One viewer's state (join and sync acks, the HTTP snapshot, the pages)."""
-    meeting = session.get(Meeting, meeting_id)  # usually in the session already: no query
-    if meeting is None:
-        return None
-    current = cache.get(meeting_id, meeting.version) if cache is not None else None
+    """One viewer's state (join and sync acks, the HTTP snapshot, the pages). With a cache,
+    one small read names the current version, and a cached snapshot at that version is used."""
+    current = None
+    if cache is not None:
+        version = run(session, _VERSION, {"meeting_id": meeting_id}).scalar_one_or_none()
+        if version is None:
+            return None
+        current = cache.get(meeting_id, version)
     if current is None:
         current = snapshot(session, meeting_id)
         if current is not None and cache is not None:

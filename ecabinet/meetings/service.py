@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, or_, select, update
 
 from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import User
+from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings.events import MeetingChanged, MeetingDeleting
@@ -14,23 +20,29 @@ from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
 from ecabinet.permissions import Perm, require_global, require_meeting
 
+_BUMP_VERSION = (
+    update(Meeting)
+    .where(col(Meeting.id) == bindparam("meeting_id"))
+    .values(version=Meeting.version + 1)
+    .returning(col(Meeting.version))
+)
 
-def touch(session: Session, meeting_id: int) -> None:
-    """Bump the meeting's version and record MeetingChanged (live pushes it after commit)."""
+
+def touch(session: Session, meeting_id: int, changes: Mapping[str, Any] | None = None) -> None:
+    """Bump the meeting's version and record MeetingChanged (live pushes it after commit).
+
+    `changes` (column → value) are written in the same statement: the live controls'
+    one-statement path. The loaded meeting, if any, gets them and the new version."""
     session.flush()
     # In SQL (version + 1), not read-modify-write, so concurrent commits never lose a bump;
     # RETURNING hands back the new value without another SELECT.
-    version = session.execute(
-        update(Meeting)
-        .where(col(Meeting.id) == meeting_id)
-        .values(version=Meeting.version + 1)
-        .returning(col(Meeting.version))
-        # The loaded meeting keeps its other attributes; only the version is set below.
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    statement = _BUMP_VERSION.values(**changes) if changes else _BUMP_VERSION
+    version = run(session, statement, {"meeting_id": meeting_id}).scalar_one_or_none()
     record(session, MeetingChanged(meeting_id))
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is not None and version is not None:
+    meeting = session.identity_map.get(identity_key(Meeting, meeting_id))
+    if isinstance(meeting, Meeting) and version is not None:
+        for name, value in (changes or {}).items():
+            set_committed_value(meeting, name, value)
         set_committed_value(meeting, "version", version)
 
 
@@ -46,6 +58,17 @@ def load_meeting(session: Session, *, actor: Actor, meeting_id: int, perm: Perm)
     meeting = get_meeting(session, meeting_id)
     require_meeting(actor, meeting, perm)
     return meeting
+
+
+def require_viewer(session: Session, *, actor: Actor, meeting_id: int) -> None:
+    """NotFound unless `actor` may see the meeting. An attendee's token names its meeting, and
+    the check that resolved it found that meeting, so this reads nothing for them (every
+    tablet's join); staff need the meeting's secretary and chair."""
+    if actor.is_attendee:
+        if actor.meeting_id != meeting_id:
+            raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
+        return
+    load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING)
 
 
 def require_editable(meeting: Meeting) -> None:

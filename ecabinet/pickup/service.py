@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,7 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
+from ecabinet.db import run
 from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings.models import Meeting
 from ecabinet.permissions import Perm
@@ -81,6 +83,25 @@ def resolve_token(session: Session, *, raw: str, now: datetime | None = None) ->
     return resolve_tokens(session, [raw], now=now).get(raw)
 
 
+# Built once: this runs on every tablet request and socket event (ecabinet.db.run).
+_LIVE_TOKENS = (
+    sa_select(
+        col(AttendeeToken.token_hash),
+        col(AttendeeToken.expires_at),
+        col(Attendee.id),
+        col(Attendee.meeting_id),
+        col(Attendee.full_name),
+    )
+    .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
+    .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
+    .where(
+        col(AttendeeToken.token_hash).in_(bindparam("hashes", expanding=True)),
+        col(AttendeeToken.revoked_at).is_(None),
+        col(AttendeeToken.expires_at) > bindparam("now"),
+    )
+)
+
+
 def resolve_tokens(
     session: Session, raws: list[str], *, now: datetime | None = None
 ) -> dict[str, Actor | None]:
@@ -90,23 +111,7 @@ def resolve_tokens(
     result: dict[str, Actor | None] = dict.fromkeys(raws)
     if not by_hash:
         return result
-    # Plain rows, not ORM objects: this runs on every tablet request and socket event.
-    rows = session.execute(
-        sa_select(
-            col(AttendeeToken.token_hash),
-            col(AttendeeToken.expires_at),
-            col(Attendee.id),
-            col(Attendee.meeting_id),
-            col(Attendee.full_name),
-        )
-        .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
-        .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
-        .where(
-            col(AttendeeToken.token_hash).in_(list(by_hash)),
-            col(AttendeeToken.revoked_at).is_(None),
-            col(AttendeeToken.expires_at) > now,
-        )
-    )
+    rows = run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
     for token_hash, expires_at, attendee_id, meeting_id, full_name in rows:
         actor = Actor.attendee(attendee_id, meeting_id, full_name)
         result[by_hash[token_hash]] = actor.until(expires_at)

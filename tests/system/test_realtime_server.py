@@ -99,6 +99,46 @@ def test_chair_next_reaches_a_websocket_tablet_with_a_higher_version(
         tablet.close()
 
 
+def test_pushes_reach_a_tablet_in_commit_order_when_two_people_control_at_once(
+    database: Database, live_server: ServerProcess
+) -> None:
+    """The fan-out runs after the answer, from one queue: every committed version reaches the
+    tablet, in order, and the last push is the last answer's state."""
+    meeting = make_meeting(database, items=6)
+    secretary = api_token(live_server, meeting.secretary.username)
+    chair = api_token(live_server, meeting.chair.username)
+    base = f"{live_server.url}/api/v1/meetings/{meeting.id}/live"
+    assert requests.post(f"{base}/start", headers=chair, timeout=10).status_code == 200
+    tablet = Tablet(live_server.url, make_token(database, meeting))
+    answers: list[dict[str, Any]] = []
+    try:
+        v0 = tablet.join(meeting.id)["state"]["version"]
+
+        def steps(headers: dict[str, str]) -> None:
+            with requests.Session() as http:
+                for n in range(8):  # under the 10-per-second control budget of each person
+                    action = "next" if n % 2 == 0 else "previous"
+                    answer = http.post(f"{base}/{action}", headers=headers, timeout=10)
+                    if answer.status_code == 200:  # a 409 (at the first item) changes nothing
+                        answers.append(answer.json())
+
+        threads = [threading.Thread(target=steps, args=(h,)) for h in (chair, secretary)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(answers) >= 8
+        last = max(answers, key=lambda a: a["version"])
+        tablet.wait_for(lambda s: s["version"] == last["version"])
+        pushed = [s["version"] for s in tablet.states if s["version"] > v0]
+        assert sorted(pushed) == sorted({a["version"] for a in answers}), pushed
+        if database.engine.dialect.name == "sqlite":  # one writer: commits are serial
+            assert pushed == sorted(pushed), pushed
+        assert tablet.states[-1]["current_item_id"] == last["current_item_id"]
+    finally:
+        tablet.close()
+
+
 def test_refused_without_a_valid_token(live_server: ServerProcess) -> None:
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
