@@ -37,7 +37,10 @@ def init_app(app: Flask) -> None:
         namespace.track_sweep(socketio.start_background_task(namespace.sweep, revoked))
 
     publish.install(
-        app.extensions["ecabinet.events"], namespace.push_after_answer, recheck_connections
+        app.extensions["ecabinet.events"],
+        namespace.push_after_answer,
+        recheck_connections,
+        namespace.snapshots,
     )
     app.extensions["ecabinet.live"] = namespace
     socketio.on_namespace(namespace)

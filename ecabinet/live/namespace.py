@@ -270,7 +270,6 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         """Send a meeting's new state to its room, encoded once per group of viewers who see
         the same thing (staff; attendees by the chosen documents they get), not per socket.
         With several processes each pushes to its own connections."""
-        self.snapshots.put(current)
         groups: dict[Hashable, list[str]] = {}
         room = room_for(current.meeting_id)
         for sid, _eio in self.socketio.server.manager.get_participants(self.namespace, room):

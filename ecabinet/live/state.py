@@ -9,9 +9,9 @@ encoded once per group, not once per socket.
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
@@ -171,6 +171,20 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
         for row in rows
     )
     return Snapshot(meeting_id, shared, documents)
+
+
+# Meeting columns that appear as such in the shared state (the live controls change these).
+LIVE_COLUMNS = frozenset({"status", "current_item_id"})
+
+
+def advanced(previous: Snapshot, version: int, only: Mapping[str, Any]) -> Snapshot | None:
+    """The next version's snapshot, when that version changed nothing but live columns of
+    the meeting: the chair's step pushes without reading the agenda and documents again.
+    None when it cannot be told from `previous` alone."""
+    if previous.shared["version"] != version - 1 or not set(only) <= LIVE_COLUMNS:
+        return None
+    shared = {**previous.shared, **only, "version": version}
+    return Snapshot(previous.meeting_id, shared, previous.documents)  # type: ignore[arg-type]
 
 
 class SnapshotCache:

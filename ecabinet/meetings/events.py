@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ecabinet.events import DomainEvent
 
@@ -13,6 +15,10 @@ class MeetingChanged(DomainEvent):
     screen show has changed and must be pushed."""
 
     meeting_id: int
+    version: int | None = None  # the new version; None if the meeting row is gone
+    # Set when the bump changed nothing but these meeting columns, to these values (the live
+    # controls' one-statement path): a push may then build on the previous version's state.
+    only: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,14 @@ def touch(session: Session, meeting_id: int, changes: Mapping[str, Any] | None =
 
     `changes` (column → value) are written in the same statement: the live controls'
     one-statement path. The loaded meeting, if any, gets them and the new version."""
+    pending = bool(session.new or session.dirty or session.deleted)
     session.flush()
     # In SQL (version + 1), not read-modify-write, so concurrent commits never lose a bump;
     # RETURNING hands back the new value without another SELECT.
     statement = _BUMP_VERSION.values(**changes) if changes else _BUMP_VERSION
     version = run(session, statement, {"meeting_id": meeting_id}).scalar_one_or_none()
-    record(session, MeetingChanged(meeting_id))
+    only = dict(changes) if changes and not pending else None
+    record(session, MeetingChanged(meeting_id, version, only))
     meeting = session.identity_map.get(identity_key(Meeting, meeting_id))
     if isinstance(meeting, Meeting) and version is not None:
         for name, value in (changes or {}).items():
