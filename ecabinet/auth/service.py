@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -172,23 +173,28 @@ def load_token_actor(session: Session, *, raw: str, now: datetime | None = None)
 
 
 # Built once: this runs for every bearer-token request and socket event (ecabinet.db.run).
-_LIVE_TOKENS = (
-    sa_select(
-        col(ApiToken.token_hash),
-        col(ApiToken.expires_at),
-        col(User.id),
-        col(User.role),
-        col(User.full_name),
-        col(User.username),
+def _live_tokens(match: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    return (
+        sa_select(
+            col(ApiToken.token_hash),
+            col(ApiToken.expires_at),
+            col(User.id),
+            col(User.role),
+            col(User.full_name),
+            col(User.username),
+        )
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(
+            match,
+            col(ApiToken.revoked_at).is_(None),
+            col(ApiToken.expires_at) > bindparam("now"),
+            col(User.is_active).is_(True),
+        )
     )
-    .join(User, col(User.id) == col(ApiToken.user_id))
-    .where(
-        col(ApiToken.token_hash).in_(bindparam("hashes", expanding=True)),
-        col(ApiToken.revoked_at).is_(None),
-        col(ApiToken.expires_at) > bindparam("now"),
-        col(User.is_active).is_(True),
-    )
-)
+
+
+_LIVE_TOKENS = _live_tokens(col(ApiToken.token_hash).in_(bindparam("hashes", expanding=True)))
+_LIVE_TOKEN = _live_tokens(col(ApiToken.token_hash) == bindparam("hash"))
 
 
 def load_token_actors(
@@ -198,7 +204,11 @@ def load_token_actors(
     now = now or utcnow()
     by_hash = {hash_token(raw): raw for raw in raws}
     result: dict[str, Actor | None] = dict.fromkeys(raws)
-    rows = run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
+    rows = (
+        run(session, _LIVE_TOKEN, {"hash": next(iter(by_hash)), "now": now})
+        if len(by_hash) == 1  # every request and event: no IN list to expand per call
+        else run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
+    )
     for token_hash, expires_at, user_id, role, full_name, username in rows:
         actor = Actor.staff(user_id, Role(role), full_name or username)
         result[by_hash[token_hash]] = actor.until(expires_at)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -84,22 +85,27 @@ def resolve_token(session: Session, *, raw: str, now: datetime | None = None) ->
 
 
 # Built once: this runs on every tablet request and socket event (ecabinet.db.run).
-_LIVE_TOKENS = (
-    sa_select(
-        col(AttendeeToken.token_hash),
-        col(AttendeeToken.expires_at),
-        col(Attendee.id),
-        col(Attendee.meeting_id),
-        col(Attendee.full_name),
+def _live_tokens(match: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    return (
+        sa_select(
+            col(AttendeeToken.token_hash),
+            col(AttendeeToken.expires_at),
+            col(Attendee.id),
+            col(Attendee.meeting_id),
+            col(Attendee.full_name),
+        )
+        .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
+        .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
+        .where(
+            match,
+            col(AttendeeToken.revoked_at).is_(None),
+            col(AttendeeToken.expires_at) > bindparam("now"),
+        )
     )
-    .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
-    .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
-    .where(
-        col(AttendeeToken.token_hash).in_(bindparam("hashes", expanding=True)),
-        col(AttendeeToken.revoked_at).is_(None),
-        col(AttendeeToken.expires_at) > bindparam("now"),
-    )
-)
+
+
+_LIVE_TOKENS = _live_tokens(col(AttendeeToken.token_hash).in_(bindparam("hashes", expanding=True)))
+_LIVE_TOKEN = _live_tokens(col(AttendeeToken.token_hash) == bindparam("hash"))
 
 
 def resolve_tokens(
@@ -111,7 +117,11 @@ def resolve_tokens(
     result: dict[str, Actor | None] = dict.fromkeys(raws)
     if not by_hash:
         return result
-    rows = run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
+    rows = (
+        run(session, _LIVE_TOKEN, {"hash": next(iter(by_hash)), "now": now})
+        if len(by_hash) == 1  # every request and event: no IN list to expand per call
+        else run(session, _LIVE_TOKENS, {"hashes": list(by_hash), "now": now})
+    )
     for token_hash, expires_at, attendee_id, meeting_id, full_name in rows:
         actor = Actor.attendee(attendee_id, meeting_id, full_name)
         result[by_hash[token_hash]] = actor.until(expires_at)
