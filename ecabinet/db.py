@@ -67,7 +67,9 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front so two writers never deadlock on an upgrade.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: every unit of work begins here, and the full statement
+        # machinery (events, result set-up) cost ~30 µs per BEGIN for nothing.
+        conn.connection.driver_connection.execute(f"BEGIN {mode}")
 
 
 @dataclass

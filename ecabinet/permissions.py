@@ -41,9 +41,12 @@ ROUTE_AUDIENCE: dict[Perm, frozenset[str]] = {
 
 
 class MeetingLike(Protocol):
-    id: int | None
-    secretary_id: int | None
-    chair_id: int | None
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def secretary_id(self) -> int | None: ...
+    @property
+    def chair_id(self) -> int | None: ...
 
 
 def audience_of(actor: Actor | None) -> str:

@@ -2,40 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.service import item_ids
-from ecabinet.errors import Conflict, Invalid
+from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings import service as meetings
-from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.meetings.models import MeetingStatus
+from ecabinet.meetings.service import MeetingRow
 from ecabinet.permissions import Perm
 
 
-def _load(session: Session, actor: Actor, meeting_id: int) -> Meeting:
-    return meetings.load_meeting(
-        session, actor=actor, meeting_id=meeting_id, perm=Perm.CONTROL_LIVE
+def _load(session: Session, actor: Actor, meeting_id: int) -> MeetingRow:
+    # A plain row, locked on PostgreSQL until the commit: steps of one meeting queue.
+    return meetings.load_meeting_row(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.CONTROL_LIVE, lock=True
     )
 
 
-def _require_live(meeting: Meeting) -> None:
+def _require_live(meeting: MeetingRow) -> None:
     if meeting.status != MeetingStatus.LIVE:
         raise Conflict("Cuộc họp chưa bắt đầu hoặc đã kết thúc.", code="meeting_not_live")
 
 
 def _set_current(
-    session: Session, meeting: Meeting, item_id: int | None, status: MeetingStatus | None = None
-) -> Meeting:
-    assert meeting.id is not None
+    session: Session, meeting: MeetingRow, item_id: int | None, status: MeetingStatus | None = None
+) -> MeetingRow:
     changes: dict[str, object] = {"current_item_id": item_id}
     if status is not None:
         changes["status"] = status
     # One UPDATE with the version bump (the chair's every step): see meetings.touch.
-    meetings.touch(session, meeting.id, changes)
-    return meeting
+    version = meetings.touch(session, meeting.id, changes)
+    if version is None:
+        raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
+    return replace(
+        meeting, current_item_id=item_id, status=status or meeting.status, version=version
+    )
 
 
-def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
+def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> MeetingRow:
     """Open the meeting on its first agenda item."""
     meeting = _load(session, actor, meeting_id)
     if meeting.status == MeetingStatus.ENDED:
@@ -46,7 +53,7 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting
     return _set_current(session, meeting, ids[0] if ids else None, MeetingStatus.LIVE)
 
 
-def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meeting:
+def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> MeetingRow:
     """Move `delta` items forward (+1, next) or back (-1, previous)."""
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
@@ -62,7 +69,7 @@ def step(session: Session, *, actor: Actor, meeting_id: int, delta: int) -> Meet
     return _set_current(session, meeting, ids[target])
 
 
-def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) -> Meeting:
+def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) -> MeetingRow:
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
     if item_id not in set(item_ids(session, meeting_id)):
@@ -72,7 +79,7 @@ def jump_to(session: Session, *, actor: Actor, meeting_id: int, item_id: int) ->
     return _set_current(session, meeting, item_id)
 
 
-def end_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
+def end_meeting(session: Session, *, actor: Actor, meeting_id: int) -> MeetingRow:
     meeting = _load(session, actor, meeting_id)
     _require_live(meeting)
     return _set_current(session, meeting, None, MeetingStatus.ENDED)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from ecabinet.meetings.models import Meeting
+from ecabinet.meetings.service import MeetingRow, meeting_row
 from ecabinet.scopes import Scopes
 
 
-def _meeting(session: Session, meeting_id: int) -> Meeting | None:
-    return session.get(Meeting, meeting_id)
+def _meeting(session: Session, meeting_id: int) -> MeetingRow | None:
+    return meeting_row(session, meeting_id)
 
 
 def register_scopes(scopes: Scopes) -> None:

@@ -49,7 +49,7 @@ def test_a_step_after_a_push_reads_no_agenda_or_documents(
         ack = chair.emit("live:next", {"meeting_id": meeting.id}, callback=True)
     assert ack["ok"] is True
     assert not [s for s in seen if "agenda_item.position" in s or "FROM document" in s], seen
-    assert len(seen) <= 5, seen  # BEGIN, credential, meeting, item ids, one UPDATE
+    assert len(seen) <= 6, seen  # BEGIN, credential, meeting (gate, step), item ids, UPDATE
 
 
 @pytest.mark.parametrize("seed", [1, 2])

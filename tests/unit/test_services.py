@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -196,6 +197,35 @@ def test_live_walkthrough(database: Database) -> None:
         assert (ended.status, ended.current_item_id) == ("ended", None)
         with pytest.raises(Conflict):
             live.step(session, actor=chair, meeting_id=meeting.id, delta=1)
+
+
+def test_concurrent_steps_of_one_meeting_each_move_one_item(database: Database) -> None:
+    """Two people stepping at once from separate connections: no step is lost (PostgreSQL
+    locks the meeting row for the step; SQLite's writers are serial)."""
+    meeting = make_meeting(database, items=45)
+    with database.unit_of_work() as session:
+        live.start_meeting(session, actor=meeting.chair.actor, meeting_id=meeting.id)
+    errors: list[BaseException] = []
+
+    def steps(actor: Actor) -> None:
+        try:
+            for _ in range(20):
+                with database.unit_of_work() as session:
+                    live.step(session, actor=actor, meeting_id=meeting.id, delta=1)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    people = (meeting.chair.actor, meeting.secretary.actor)
+    threads = [threading.Thread(target=steps, args=(actor,)) for actor in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with database.unit_of_work(write=False) as session:
+        row = meetings.meeting_row(session, meeting.id)
+    assert row is not None
+    assert row.current_item_id == meeting.item_ids[40]
 
 
 def test_live_control_needs_control_permission(database: Database) -> None:
