@@ -47,8 +47,11 @@ test-postgres: $(VENV)/.dev
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL=postgresql://..." && exit 2)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Fan-out to N tablets, then join and control cost beside a bare Flask-SocketIO server
+# (CHECKOUTS="/path/to/before /path/to/after" sets checkouts side by side).
 bench: $(VENV)/.dev
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/join_control.py --repeat 5 --rounds 30 $(foreach c,$(CHECKOUTS),--checkout $(c))
 
 # How long an upload (benign or crafted PDF) can stall the hub; CHECKOUTS=dir1 dir2 compares.
 bench-uploads: $(VENV)/.dev
