@@ -10,28 +10,30 @@ from ecabinet.text import OptionalText, RequiredText
 class AgendaItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: RequiredText = Field(max_length=300, description="Nội dung")
-    presenter: OptionalText = Field(default="", max_length=200, description="Người trình bày")
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    notes: OptionalText = Field(default="", max_length=4000)
+    title: RequiredText = Field(max_length=300, title="Nội dung")
+    presenter: OptionalText = Field(default="", max_length=200, title="Người trình bày")
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, title="Thời lượng (phút)")
+    notes: OptionalText = Field(default="", max_length=4000, title="Ghi chú")
     position: int | None = Field(
-        default=None, ge=0, le=100_000, description="0-based; default: at the end"
+        title="Vị trí", default=None, ge=0, le=100_000, description="0-based; default: at the end"
     )
 
 
 class AgendaItemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: RequiredText | None = Field(default=None, max_length=300)
-    presenter: OptionalText | None = Field(default=None, max_length=200)
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    notes: OptionalText | None = Field(default=None, max_length=4000)
+    title: RequiredText | None = Field(default=None, max_length=300, title="Nội dung")
+    presenter: OptionalText | None = Field(default=None, max_length=200, title="Người trình bày")
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, title="Thời lượng (phút)")
+    notes: OptionalText | None = Field(default=None, max_length=4000, title="Ghi chú")
 
 
 class AgendaItemMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    position: int = Field(ge=0, le=100_000, description="New 0-based position; past the end = last")
+    position: int = Field(
+        ge=0, le=100_000, description="New 0-based position; past the end = last", title="Vị trí"
+    )
 
 
 class AgendaItemPublic(BaseModel):

@@ -11,21 +11,21 @@ from ecabinet.text import OptionalText, RequiredText
 class AttendeeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: RequiredText = Field(max_length=200, description="Họ và tên")
-    position: OptionalText = Field(default="", max_length=200, description="Chức vụ")
-    unit: OptionalText = Field(default="", max_length=200, description="Đơn vị")
-    phone: OptionalText = Field(default="", max_length=30, description="Số điện thoại")
-    role: AttendeeRole = AttendeeRole.DELEGATE
+    full_name: RequiredText = Field(max_length=200, title="Họ và tên")
+    position: OptionalText = Field(default="", max_length=200, title="Chức vụ")
+    unit: OptionalText = Field(default="", max_length=200, title="Đơn vị")
+    phone: OptionalText = Field(default="", max_length=30, title="Số điện thoại")
+    role: AttendeeRole = Field(default=AttendeeRole.DELEGATE, title="Vai trò")
 
 
 class AttendeeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: RequiredText | None = Field(default=None, max_length=200)
-    position: OptionalText | None = Field(default=None, max_length=200)
-    unit: OptionalText | None = Field(default=None, max_length=200)
-    phone: OptionalText | None = Field(default=None, max_length=30)
-    role: AttendeeRole | None = None
+    full_name: RequiredText | None = Field(default=None, max_length=200, title="Họ và tên")
+    position: OptionalText | None = Field(default=None, max_length=200, title="Chức vụ")
+    unit: OptionalText | None = Field(default=None, max_length=200, title="Đơn vị")
+    phone: OptionalText | None = Field(default=None, max_length=30, title="Số điện thoại")
+    role: AttendeeRole | None = Field(default=None, title="Vai trò")
 
 
 class AttendeePublic(BaseModel):

@@ -19,8 +19,8 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: str = Field(min_length=1, max_length=64, title="Tên đăng nhập")
+    password: str = Field(min_length=1, max_length=1024, title="Mật khẩu")
 
 
 class TokenIssued(BaseModel):

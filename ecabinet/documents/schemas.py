@@ -15,10 +15,17 @@ class DocumentUploadFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: OptionalText = Field(default="", max_length=300, description="Default: the file name")
-    agenda_item_id: Id | None = Field(default=None, description="Attach to an agenda item")
-    audience: Audience = Field(default=Audience.ALL, description="all, or chosen attendees")
+    title: OptionalText = Field(
+        default="", max_length=300, description="Default: the file name", title="Tên tài liệu"
+    )
+    agenda_item_id: Id | None = Field(
+        default=None, description="Attach to an agenda item", title="Nội dung chương trình"
+    )
+    audience: Audience = Field(
+        default=Audience.ALL, description="all, or chosen attendees", title="Đối tượng xem"
+    )
     attendee_ids: str = Field(
+        title="Đại biểu được xem",
         default="",
         max_length=20000,
         pattern=r"^(\d{1,10}(,\d{1,10})*)?$",
@@ -61,9 +68,12 @@ class DocumentPublic(BaseModel):
 class AudienceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    audience: Audience
+    audience: Audience = Field(title="Đối tượng xem")
     attendee_ids: list[Id] = Field(
-        default_factory=list, max_length=5000, description="With audience 'chosen'"
+        title="Đại biểu được xem",
+        default_factory=list,
+        max_length=5000,
+        description="With audience 'chosen'",
     )
 
     @model_validator(mode="after")

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_socketio import disconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ecabinet.errors import AppError, Invalid, RateLimited
 from ecabinet.permissions import PERM_ATTR, Perm, check_route
+from ecabinet.validation import validate
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -93,8 +94,4 @@ def socket_event(
 
 
 def parse(schema: type[M], data: Any) -> M:
-    try:
-        return schema.model_validate(data if isinstance(data, dict) else {})
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise Invalid(f"Trường '{field}' không hợp lệ.", field=field) from None
+    return validate(schema, data if isinstance(data, dict) else {})

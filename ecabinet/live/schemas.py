@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecabinet.text import Id
 
@@ -10,17 +10,17 @@ from ecabinet.text import Id
 class MeetingRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    meeting_id: Id
+    meeting_id: Id = Field(title="Cuộc họp")
 
 
 class JumpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: Id
+    item_id: Id = Field(title="Nội dung chương trình")
 
 
 class SocketJump(MeetingRef):
-    item_id: Id
+    item_id: Id = Field(title="Nội dung chương trình")
 
 
 class LiveResult(BaseModel):

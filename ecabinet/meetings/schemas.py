@@ -13,19 +13,21 @@ from ecabinet.timeutil import UtcInstant
 class MeetingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: RequiredText = Field(max_length=300, description="Tên cuộc họp")
-    location: OptionalText = Field(default="", max_length=200)
-    starts_at: UtcInstant | None = None
-    chair_id: Id | None = Field(default=None, description="Chủ tọa (một tài khoản vai trò chair)")
+    title: RequiredText = Field(max_length=300, title="Tên cuộc họp")
+    location: OptionalText = Field(default="", max_length=200, title="Địa điểm")
+    starts_at: UtcInstant | None = Field(default=None, title="Thời gian bắt đầu")
+    chair_id: Id | None = Field(
+        default=None, description="Chủ tọa (một tài khoản vai trò chair)", title="Chủ tọa"
+    )
 
 
 class MeetingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: RequiredText | None = Field(default=None, max_length=300)
-    location: OptionalText | None = Field(default=None, max_length=200)
-    starts_at: UtcInstant | None = None
-    chair_id: Id | None = None
+    title: RequiredText | None = Field(default=None, max_length=300, title="Tên cuộc họp")
+    location: OptionalText | None = Field(default=None, max_length=200, title="Địa điểm")
+    starts_at: UtcInstant | None = Field(default=None, title="Thời gian bắt đầu")
+    chair_id: Id | None = Field(default=None, title="Chủ tọa")
 
 
 class MeetingPublic(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ecabinet.validation import validate
 from ecabinet.web.access import (
     GLOBAL,
     MEETING_SCOPED,
@@ -15,7 +16,7 @@ from ecabinet.web.access import (
     request_session,
     requires,
 )
-from ecabinet.web.api import OPENAPI_ATTR, api_doc, parse_body, to_json, validate, wants_json
+from ecabinet.web.api import OPENAPI_ATTR, api_doc, parse_body, to_json, wants_json
 from ecabinet.web.errors import error_response
 from ecabinet.web.forms import form_data, local_time, local_zone, submit_workspace_form
 from ecabinet.web.security import NO_CSRF_ATTR, DechunkedInput, csrf, no_csrf

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ecabinet.errors import Invalid
+from ecabinet.validation import validate
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,16 +59,6 @@ def parse_body(schema: type[M]) -> M:
     if not isinstance(data, dict):
         raise Invalid("Nội dung yêu cầu phải là một đối tượng JSON.", code="invalid_json")
     return validate(schema, data)
-
-
-def validate(schema: type[M], data: Any) -> M:
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        message = f"Trường '{field}' không hợp lệ: {first['msg']}" if field else first["msg"]
-        raise Invalid(message, field=field) from None
 
 
 def to_json(value: BaseModel | list[BaseModel] | dict[str, Any], status: int = 200) -> Response:
