@@ -38,6 +38,37 @@ def _form_field(schema: dict[str, Any]) -> dict[str, Any]:
     return {**options[0], **rest}
 
 
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A query-string model as OpenAPI parameters, one per field (all optional)."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        if "$ref" in prop:  # an enum, inlined: parameters cannot point into $defs here
+            prop = dict(definitions[prop.pop("$ref").rsplit("/", 1)[1]])
+        if "anyOf" in prop:
+            options = [o for o in prop.pop("anyOf") if o.get("type") != "null"]
+            first = options[0] if options else {}
+            if "$ref" in first:
+                first = definitions[first["$ref"].rsplit("/", 1)[1]]
+            prop.update(first)
+        prop.pop("title", None)
+        prop.pop("description", None)  # an enum's docstring, not this parameter's
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": schema["properties"][name].get("title", name),
+                "schema": prop,
+            }
+        )
+    return parameters
+
+
 def _multipart_schema(
     model: type[BaseModel], files: dict[str, str], components: dict[str, Any]
 ) -> dict[str, Any]:
@@ -102,6 +133,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             }
             for conv, name in _PARAM.findall(rule.rule)
         ]
+        if doc.get("query") is not None:
+            parameters += _query_parameters(doc["query"])
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation: dict[str, Any] = {
                 "operationId": rule.endpoint.replace(".", "_"),

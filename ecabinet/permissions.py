@@ -47,6 +47,8 @@ class MeetingLike(Protocol):
     def secretary_id(self) -> int | None: ...
     @property
     def chair_id(self) -> int | None: ...
+    @property
+    def secretary_ids(self) -> frozenset[int]: ...  # secretary_id and the co-secretaries
 
 
 def audience_of(actor: Actor | None) -> str:
@@ -79,7 +81,7 @@ def meeting_perms(actor: Actor, meeting: MeetingLike) -> frozenset[Perm]:
     if actor.role == Role.ADMIN:
         return secretary
     perms: set[Perm] = set()
-    if actor.user_id is not None and meeting.secretary_id == actor.user_id:
+    if actor.user_id is not None and actor.user_id in meeting.secretary_ids:
         perms |= secretary
     if actor.user_id is not None and meeting.chair_id == actor.user_id:
         perms |= {Perm.VIEW_MEETING, Perm.CONTROL_LIVE, Perm.VIEW_ATTENDEES}

@@ -12,6 +12,13 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
+def fold(value: str) -> str:
+    """For search: lower case, no diacritics, đ as d (people type "hop" for "Họp")."""
+    decomposed = unicodedata.normalize("NFD", value.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.replace("đ", "d").split())
+
+
 def _no_control_chars(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
         raise ValueError("không được chứa ký tự điều khiển")

@@ -23,6 +23,7 @@ from ecabinet.documents.upload import upload_document
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.schemas import MeetingCreate
 from ecabinet.pickup import service as pickup
+from ecabinet.timeutil import utcnow
 
 PASSWORD = "mat-khau-thu-nghiem"
 _counter = itertools.count(1)
@@ -74,7 +75,12 @@ def make_meeting(
         meeting = meetings.create_meeting(
             session,
             actor=secretary.actor,
-            data=MeetingCreate(title=title, location="Phòng họp số 1", chair_id=chair.id),
+            data=MeetingCreate(
+                title=title,
+                location="Phòng họp số 1",
+                chair_id=chair.id,
+                starts_at=(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0),
+            ),
         )
         assert meeting.id is not None
         item_ids = []

@@ -47,6 +47,8 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting
     meeting = _load(session, actor, meeting_id)
     if meeting.status == MeetingStatus.ENDED:
         raise Conflict("Cuộc họp đã kết thúc.", code="meeting_ended")
+    if meeting.status == MeetingStatus.ARCHIVED:
+        raise Conflict("Cuộc họp đã lưu trữ.", code="meeting_archived")
     if meeting.status == MeetingStatus.LIVE:
         raise Conflict("Cuộc họp đang diễn ra.", code="meeting_already_live")
     ids = item_ids(session, meeting_id)

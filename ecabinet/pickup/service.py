@@ -18,7 +18,7 @@ from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
 from ecabinet.db import run
 from ecabinet.events import AccessRevoked, record
-from ecabinet.meetings.models import Meeting
+from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.permissions import Perm
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.timeutil import utcnow
@@ -100,6 +100,7 @@ def _live_tokens(match: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
             match,
             col(AttendeeToken.revoked_at).is_(None),
             col(AttendeeToken.expires_at) > bindparam("now"),
+            col(Meeting.status) != MeetingStatus.ARCHIVED,  # archiving ends delegates' links
         )
     )
 

@@ -30,6 +30,7 @@ def api_doc(
     many: bool = False,
     status: int = 200,
     multipart: dict[str, str] | None = None,
+    query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Attach the OpenAPI description; `parse_body` validates with the same schema."""
 
@@ -44,6 +45,7 @@ def api_doc(
                 "many": many,
                 "status": status,
                 "multipart": multipart,
+                "query": query,
             },
         )
         return view

@@ -112,6 +112,17 @@ class Fuzz:
         document_id = make_document(self.database, self.storage, meeting).id if document else None
         return World(meeting, attendee_id, document_id)
 
+    def world_for(self, transition: str) -> World:
+        """A fresh meeting in the state `transition` (publish, unpublish, archive) starts from."""
+        world = self.new_world()
+        steps = {"publish": (), "unpublish": ("publish",), "archive": ("live/start", "live/end")}
+        for step in steps[transition]:
+            response = self.client.post(
+                f"/api/v1/meetings/{world.meeting.id}/{step}", headers=self.auth()
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)
+        return world
+
     def live_world(self) -> World:
         """A fresh meeting, live on its second item: next, previous, jump and end all apply."""
         world = self.new_world()
@@ -154,6 +165,8 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
     method, path = case.operation.method.upper(), case.operation.path
     if "/live/" in path:
         world = fuzz.new_world() if path.endswith("/live/start") else fuzz.live_world()
+    elif path.endswith(("/publish", "/unpublish", "/archive")):
+        world = fuzz.world_for(path.rsplit("/", 1)[1])
     elif method == "DELETE":
         world = fuzz.new_world(document=path.startswith("/api/v1/documents/"))
     else:
