@@ -3,8 +3,9 @@ workflow of every workspace form (flash on success, errors beside the field othe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,32 +43,74 @@ def local_zone() -> ZoneInfo:
 
 
 def form_data(
-    *, ints: tuple[str, ...] = (), datetimes: tuple[str, ...] = (), skip: tuple[str, ...] = ()
+    *,
+    ints: tuple[str, ...] = (),
+    datetimes: tuple[str, ...] = (),
+    dates: tuple[str, ...] = (),
+    lists: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    source: Any = None,
 ) -> dict[str, Any]:
-    """request.form as a dict for a pydantic schema: blank optional numbers become None and
-    `datetime-local` values are read in the configured time zone."""
+    """request.form (or `source`, e.g. request.args) as a dict for a pydantic schema: blank
+    optional numbers become None, dates and times are read as people here write them
+    (dd/mm/yyyy, 24-hour hh:mm, in the configured time zone), `lists` keep every value."""
+    form = request.form if source is None else source
     data: dict[str, Any] = {}
-    for key, value in request.form.items():
-        if key == "csrf_token" or key in skip:
+    for key in lists:
+        data[key] = [v for v in form.getlist(key) if v.strip()]
+    for key, value in form.items():
+        if key == "csrf_token" or key in skip or key in lists:
             continue
         if key in ints:
             value = value.strip()
             data[key] = int(value) if value.lstrip("-").isdigit() else (value or None)
         elif key in datetimes:
-            data[key] = _parse_local(value)
+            data[key] = parse_local_datetime(value)
+        elif key in dates:
+            data[key] = parse_local_date(value)
         else:
             data[key] = value
     return data
 
 
-def _parse_local(value: str) -> datetime | str | None:
+_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_DATETIME = re.compile(
+    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ ,T]+(\d{1,2})[:hg](\d{2})?)?\s*$"
+)
+
+
+def parse_local_date(value: str) -> date | str | None:
+    """ "05/12/2026" (or the ISO "2026-12-05") as a date; anything else is left for the schema
+    to reject with a field error."""
     value = value.strip()
     if not value:
         return None
+    match = _DATE.match(value)
     try:
-        parsed = datetime.fromisoformat(value)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value)
     except ValueError:
-        return value  # left for the schema to reject with a field error
+        return value
+
+
+def parse_local_datetime(value: str) -> datetime | str | None:
+    """ "05/12/2026 08:30" (also "8h30", "8g", or a date alone: midnight; or ISO) in the
+    configured zone; anything else is left for the schema to reject with a field error."""
+    value = value.strip()
+    if not value:
+        return None
+    match = _DATETIME.match(value)
+    try:
+        if match:
+            day, month, year, hour, minute = match.groups()
+            numbers = (int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+            parsed = datetime(*numbers, tzinfo=local_zone())
+        else:
+            parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone())
 
 

@@ -14,14 +14,16 @@ from ecabinet.attendees.service import list_attendees_for
 from ecabinet.auth import service as auth
 from ecabinet.documents.service import audiences, list_documents
 from ecabinet.errors import AppError
-from ecabinet.meetings import service
-from ecabinet.meetings.schemas import MeetingCreate, MeetingUpdate
+from ecabinet.meetings import lifecycle, service
+from ecabinet.meetings.schemas import MeetingCreate, MeetingFilters, MeetingUpdate
 from ecabinet.permissions import Perm, meeting_perms
 from ecabinet.web import (
     actor_or_401,
     current_actor,
     database,
     form_data,
+    local_time,
+    local_zone,
     requires,
     submit_workspace_form,
     validate,
@@ -43,17 +45,45 @@ def index() -> Response:
 
 @bp.route("/meetings")
 @requires(Perm.STAFF)
-def list_page() -> str:
+def list_page() -> tuple[str, int]:
     actor = actor_or_401()
+    args = {k: v for k, v in request.args.items() if v.strip()}
+    errors: dict[str, str] = {}
+    try:
+        filters = validate(
+            MeetingFilters,
+            form_data(dates=("date_from", "date_to"), ints=("page",), source=request.args),
+        )
+    except AppError as exc:
+        errors[exc.field or "_form"] = exc.message
+        filters = MeetingFilters()
     with database().unit_of_work(write=False) as db_session:
-        meetings = service.list_meetings(db_session, actor=actor)
-    can_create = actor.role in (Role.ADMIN, Role.SECRETARY)
-    return render_template("meetings/list.html", meetings=meetings, can_create=can_create)
+        meetings, total = service.search_meetings(
+            db_session, actor=actor, filters=filters, zone=local_zone()
+        )
+    html = render_template(
+        "meetings/list.html",
+        meetings=meetings,
+        total=total,
+        page=filters.page,
+        pages=max(1, -(-total // filters.per_page)),
+        args=args,
+        errors=errors,
+        can_create=actor.role in (Role.ADMIN, Role.SECRETARY),
+    )
+    return html, 422 if errors else 200
 
 
-def _chairs() -> list[Any]:
+def _people(role: Role) -> list[Any]:
     with database().unit_of_work(write=False) as db_session:
-        return auth.list_users(db_session, role=Role.CHAIR)
+        return auth.list_users(db_session, role=role)
+
+
+MEETING_FORM = {
+    "ints": ("chair_id", "revision"),
+    "datetimes": ("starts_at", "ends_at"),
+    "lists": ("secretary_ids",),
+}
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -63,7 +93,7 @@ def new_page() -> str | Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            data = validate(MeetingCreate, form_data(ints=("chair_id",), datetimes=("starts_at",)))
+            data = validate(MeetingCreate, form_data(**MEETING_FORM, skip=("revision",)))
             with database().unit_of_work() as db_session:
                 meeting = service.create_meeting(db_session, actor=actor, data=data)
             flash("Đã tạo cuộc họp.", "success")
@@ -71,9 +101,30 @@ def new_page() -> str | Response:
         except AppError as exc:
             errors[exc.field or "_form"] = exc.message
     html = render_template(
-        "meetings/new.html", values=request.form, errors=errors, chairs=_chairs()
+        "meetings/new.html",
+        values=request.form,
+        errors=errors,
+        chairs=_people(Role.CHAIR),
+        secretaries=[s for s in _people(Role.SECRETARY) if s.id != actor.user_id],
     )
     return (html, 422) if errors else html  # type: ignore[return-value]
+
+
+def _meeting_values(meeting: Any) -> dict[str, Any]:
+    """The edit form's values as people write them (dd/mm/yyyy hh:mm)."""
+    when = "%d/%m/%Y %H:%M"
+    return {
+        "title": meeting.title,
+        "kind": meeting.kind,
+        "organiser": meeting.organiser,
+        "location": meeting.location,
+        "starts_at": local_time(meeting.starts_at, when),
+        "ends_at": local_time(meeting.ends_at, when),
+        "confidentiality": meeting.confidentiality,
+        "chair_id": str(meeting.chair_id) if meeting.chair_id else "",
+        "secretary_ids": [str(s.user_id) for s in meeting.co_secretaries],
+        "revision": meeting.revision,
+    }
 
 
 def render_workspace(
@@ -96,6 +147,8 @@ def render_workspace(
             else [],
             "perms": perms,
             "chairs": auth.list_users(db_session, role=Role.CHAIR),
+            "secretaries": auth.list_users(db_session, role=Role.SECRETARY),
+            "meeting_values": _meeting_values(meeting),
         }
     html = render_template(
         "meetings/workspace.html",
@@ -118,8 +171,9 @@ def meeting(meeting_id: int) -> tuple[str, int]:
 @requires(Perm.EDIT_MEETING)
 def edit(meeting_id: int) -> Response | tuple[str, int]:
     def save() -> str:
-        fields = form_data(ints=("chair_id",), datetimes=("starts_at",))
-        fields.setdefault("starts_at", None)
+        fields = form_data(**MEETING_FORM)
+        for cleared in ("starts_at", "ends_at", "chair_id"):  # a blank field clears the value
+            fields.setdefault(cleared, None)
         data = validate(MeetingUpdate, fields)
         with database().unit_of_work() as db_session:
             service.update_meeting(
@@ -128,6 +182,26 @@ def edit(meeting_id: int) -> Response | tuple[str, int]:
         return "Đã lưu thông tin cuộc họp."
 
     return submit_workspace_form(meeting_id, form="meeting", action=save)
+
+
+TRANSITION_DONE = {
+    "publish": "Đã công bố cuộc họp.",
+    "unpublish": "Cuộc họp đã trở về bản nháp.",
+    "archive": "Đã lưu trữ cuộc họp.",
+}
+
+
+@bp.route("/meetings/<int:meeting_id>/<any(publish, unpublish, archive):action>", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def transition(meeting_id: int, action: str) -> Response | tuple[str, int]:
+    def move() -> str:
+        with database().unit_of_work() as db_session:
+            lifecycle.transition(
+                db_session, actor=actor_or_401(), meeting_id=meeting_id, action=action
+            )
+        return TRANSITION_DONE[action]
+
+    return submit_workspace_form(meeting_id, form="meeting", action=move)
 
 
 @bp.route("/meetings/<int:meeting_id>/delete", methods=["POST"])
