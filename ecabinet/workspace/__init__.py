@@ -12,7 +12,8 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 def init_app(app: Flask) -> None:
     from ecabinet.web.forms import WORKSPACE_RENDERER
-    from ecabinet.workspace import routes
+    from ecabinet.workspace import api, routes
 
     app.register_blueprint(routes.bp)
+    app.register_blueprint(api.bp)
     app.extensions[WORKSPACE_RENDERER] = routes.render_workspace

@@ -28,6 +28,7 @@ from ecabinet.web import (
     submit_workspace_form,
     validate,
 )
+from ecabinet.workspace.duplicate import duplicate_meeting
 
 bp = Blueprint("workspace", __name__)
 
@@ -202,6 +203,15 @@ def transition(meeting_id: int, action: str) -> Response | tuple[str, int]:
         return TRANSITION_DONE[action]
 
     return submit_workspace_form(meeting_id, form="meeting", action=move)
+
+
+@bp.route("/meetings/<int:meeting_id>/duplicate", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def duplicate(meeting_id: int) -> Response:
+    with database().unit_of_work() as db_session:
+        copy = duplicate_meeting(db_session, actor=actor_or_401(), meeting_id=meeting_id)
+    flash("Đã tạo bản sao: hãy sửa tên, thời gian rồi công bố.", "success")
+    return redirect(url_for("workspace.meeting", meeting_id=copy.id))
 
 
 @bp.route("/meetings/<int:meeting_id>/delete", methods=["POST"])

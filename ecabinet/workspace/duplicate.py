@@ -1,0 +1,113 @@
+"""Duplicate a meeting as the start of the next one: its details, agenda, attendee list and
+document links, in a new draft. It spans four features, so it lives in the workspace, which
+composes them (none of them imports it).
+
+Documents are linked, not copied: the new rows name the same stored blob (blobs are named by
+their sha256 and deleted only when no row names them any more).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from ecabinet.actor import Actor
+from ecabinet.agenda.models import AgendaItem
+from ecabinet.attendees.models import Attendee
+from ecabinet.documents.models import Document, DocumentAudience, DocumentStatus
+from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Confidentiality, Meeting
+from ecabinet.meetings.schemas import MeetingCreate
+from ecabinet.permissions import Perm
+
+
+def duplicate_meeting(
+    session: Session, *, actor: Actor, meeting_id: int, title: str | None = None
+) -> Meeting:
+    """A new draft with the source's details (no dates), agenda, attendees (no links) and
+    ready documents (same audiences); its creator is `actor`. Returns the new meeting."""
+    source = meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+    )
+    copy = meetings.create_meeting(
+        session,
+        actor=actor,
+        data=MeetingCreate(
+            title=(title or f"{source.title} (bản sao)")[:300],
+            kind=source.kind,
+            organiser=source.organiser,
+            location=source.location,
+            confidentiality=Confidentiality(source.confidentiality),
+            chair_id=source.chair_id,
+            secretary_ids=sorted(source.secretary_ids - {actor.user_id or 0}),
+        ),
+    )
+    assert copy.id is not None
+    items: dict[int, int] = {}
+    for item in session.exec(
+        select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(col(AgendaItem.position))
+    ):
+        new_item = AgendaItem(
+            meeting_id=copy.id,
+            position=item.position,
+            title=item.title,
+            presenter=item.presenter,
+            duration_minutes=item.duration_minutes,
+            notes=item.notes,
+        )
+        session.add(new_item)
+        session.flush()
+        assert item.id is not None
+        assert new_item.id is not None
+        items[item.id] = new_item.id
+    people: dict[int, int] = {}
+    for attendee in session.exec(
+        select(Attendee).where(Attendee.meeting_id == meeting_id).order_by(col(Attendee.id))
+    ):
+        new_attendee = Attendee(
+            meeting_id=copy.id,
+            full_name=attendee.full_name,
+            position=attendee.position,
+            unit=attendee.unit,
+            phone=attendee.phone,
+            role=attendee.role,
+        )
+        session.add(new_attendee)
+        session.flush()
+        assert attendee.id is not None
+        assert new_attendee.id is not None
+        people[attendee.id] = new_attendee.id
+    ready = select(Document).where(
+        Document.meeting_id == meeting_id, Document.status == DocumentStatus.READY
+    )
+    for document in session.exec(ready.order_by(col(Document.id))):
+        new_document = Document(
+            meeting_id=copy.id,
+            agenda_item_id=items.get(document.agenda_item_id or 0),
+            title=document.title,
+            filename=document.filename,
+            content_type=document.content_type,
+            size=document.size,
+            sha256=document.sha256,
+            page_count=document.page_count,
+            status=document.status,
+            has_thumbnail=document.has_thumbnail,
+            audience=document.audience,
+            confidentiality=document.confidentiality,
+            uploaded_by_id=actor.user_id,
+        )
+        session.add(new_document)
+        session.flush()
+        assert document.id is not None
+        assert new_document.id is not None
+        chosen = session.exec(
+            select(DocumentAudience.attendee_id).where(DocumentAudience.document_id == document.id)
+        )
+        for attendee_id in chosen:
+            if attendee_id in people:
+                session.add(
+                    DocumentAudience(document_id=new_document.id, attendee_id=people[attendee_id])
+                )
+    session.flush()
+    return copy
