@@ -11,8 +11,20 @@ from ecabinet.timeutil import UtcDateTime, utcnow
 
 
 class AttendeeRole(StrEnum):
+    """Who someone is at the meeting (not a staff account's role)."""
+
     DELEGATE = "delegate"
     GUEST = "guest"
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+
+
+ROLE_LABELS = {
+    AttendeeRole.DELEGATE: "Đại biểu",
+    AttendeeRole.GUEST: "Khách mời",
+    AttendeeRole.CHAIR: "Chủ tọa",
+    AttendeeRole.SECRETARY: "Thư ký",
+}
 
 
 class Attendee(SQLModel, table=True):

@@ -15,7 +15,7 @@ from ecabinet.events import AccessRevoked, record
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm, meeting_perms
 
-MAX_ATTENDEES = 5000
+DEFAULT_MAX_ATTENDEES = 60_000  # config MAX_ATTENDEES_PER_MEETING
 
 
 def list_attendees(session: Session, meeting_id: int) -> list[Attendee]:
@@ -82,7 +82,12 @@ def _check_phone_unique(
 
 
 def add_attendee(
-    session: Session, *, actor: Actor, meeting_id: int, data: AttendeeCreate
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    data: AttendeeCreate,
+    max_attendees: int = DEFAULT_MAX_ATTENDEES,
 ) -> Attendee:
     meeting = meetings.load_meeting(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
@@ -91,8 +96,11 @@ def add_attendee(
     count = session.exec(
         select(func.count()).select_from(Attendee).where(Attendee.meeting_id == meeting_id)
     ).one()
-    if count >= MAX_ATTENDEES:
-        raise Conflict("Danh sách đại biểu đã đầy.", code="attendees_full")
+    if count >= max_attendees:
+        raise Conflict(
+            f"Danh sách đại biểu đã đủ {max_attendees} người, mức tối đa của một cuộc họp.",
+            code="attendees_full",
+        )
     phone = normalise_phone(data.phone)
     _check_phone_unique(session, meeting_id, phone)
     attendee = Attendee(

@@ -18,7 +18,13 @@ from ecabinet.web.access import (
 )
 from ecabinet.web.api import OPENAPI_ATTR, api_doc, parse_body, to_json, wants_json
 from ecabinet.web.errors import error_response
-from ecabinet.web.forms import form_data, local_time, local_zone, submit_workspace_form
+from ecabinet.web.forms import (
+    form_data,
+    local_time,
+    local_zone,
+    submit_workspace_form,
+    workspace_with_error,
+)
 from ecabinet.web.security import NO_CSRF_ATTR, DechunkedInput, csrf, no_csrf
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "to_json",
     "validate",
     "wants_json",
+    "workspace_with_error",
 ]
 
 

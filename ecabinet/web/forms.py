@@ -28,14 +28,20 @@ def submit_workspace_form(
     try:
         done = action()
     except AppError as exc:
-        if exc.status == 404:
-            raise
-        errors = {exc.field or ("file" if form == "document" else "_form"): exc.message}
-        render = current_app.extensions[WORKSPACE_RENDERER]
-        result: tuple[str, int] = render(meeting_id, errors=errors, form=form, status=exc.status)
-        return result
+        return workspace_with_error(meeting_id, exc, form=form)
     flash(done, "success")
     return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor=anchor or None))
+
+
+def workspace_with_error(meeting_id: int, exc: AppError, *, form: str) -> tuple[str, int]:
+    """The workspace again, with `exc`'s message next to the field of `form` and the input
+    kept; a 404 goes on as a 404."""
+    if exc.status == 404:
+        raise exc
+    errors = {exc.field or ("file" if form in ("document", "import") else "_form"): exc.message}
+    render = current_app.extensions[WORKSPACE_RENDERER]
+    result: tuple[str, int] = render(meeting_id, errors=errors, form=form, status=exc.status)
+    return result
 
 
 def local_zone() -> ZoneInfo:

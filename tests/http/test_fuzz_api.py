@@ -10,6 +10,7 @@ ever got 404s would claim more than it checked).
 
 from __future__ import annotations
 
+import io
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -188,8 +189,23 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         if upload.get("agenda_item_id") is not None:
             upload["agenda_item_id"] = world.meeting.item_ids[1]
         case.body = upload
+    elif path.endswith("/attendees/import"):
+        # As for documents: random bytes are rightly refused; aimed cases send a real list.
+        listed: dict[str, Any] = {**body, "file": attendee_list()}
+        case.body = listed
     elif body.get("chair_id") is not None:
         case.body = {**body, "chair_id": world.meeting.chair.id}
+
+
+def attendee_list() -> bytes:
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Đơn vị", "Số điện thoại"])
+    workbook.active.append(["Nguyễn Văn Tám", "Xã Tân Lập", ""])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def _check_error_body(case: AnyCase, response: Response) -> None:

@@ -98,7 +98,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "attendee",
         {"full_name": "Lê Văn Bình", "role": "vua"},
         "role",
-        "Vai trò phải là một trong: 'delegate' hoặc 'guest'.",
+        "Vai trò phải là một trong: 'delegate', 'guest', 'chair' hoặc 'secretary'.",
     ),
 ]
 

@@ -50,8 +50,7 @@ def test_a_duplicate_is_a_draft_with_the_agenda_attendees_and_document_links(
             .order_by(col(AgendaItem.position))
         ).all()
         assert [i.title for i in items] == [
-            session.get(AgendaItem, i).title
-            for i in meeting.item_ids
+            session.get(AgendaItem, i).title for i in meeting.item_ids
         ]
         people = {
             a.full_name: a.id

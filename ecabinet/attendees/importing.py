@@ -1,0 +1,408 @@
+"""Attendee lists from spreadsheets: read a CSV or XLSX, plan what it would change (each row:
+add, update or an error with its reason), and apply it all or nothing.
+
+The plan is shown before anything is written; applying plans again inside the write
+transaction, so what is written is what the database holds at that moment. Plain Python and
+a session: the pages, the API and the CLI call the same functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, select
+
+from ecabinet.actor import Actor
+from ecabinet.attendees.models import ROLE_LABELS, Attendee, AttendeeRole
+from ecabinet.attendees.phones import normalise_phone
+from ecabinet.errors import AppError, Conflict, Invalid
+from ecabinet.meetings import service as meetings
+from ecabinet.permissions import Perm
+from ecabinet.text import fold, nfc
+from ecabinet.timeutil import utcnow
+
+Action = Literal["add", "update", "error"]
+
+# Column headings people use, folded (text.fold); the first column that matches wins.
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "full_name": ("ho va ten", "ho ten", "ho va ten dai bieu", "ten dai bieu", "dai bieu"),
+    "position": ("chuc vu", "chuc danh"),
+    "unit": ("don vi", "co quan", "don vi cong tac", "noi cong tac"),
+    "phone": ("so dien thoai", "dien thoai", "sdt", "so di dong", "di dong", "dtdd"),
+    "role": ("vai tro", "thanh phan", "loai"),
+}
+ROLE_WORDS = {
+    "": AttendeeRole.DELEGATE,
+    "dai bieu": AttendeeRole.DELEGATE,
+    "delegate": AttendeeRole.DELEGATE,
+    "khach moi": AttendeeRole.GUEST,
+    "khach": AttendeeRole.GUEST,
+    "guest": AttendeeRole.GUEST,
+    "chu toa": AttendeeRole.CHAIR,
+    "chu tri": AttendeeRole.CHAIR,
+    "chair": AttendeeRole.CHAIR,
+    "thu ky": AttendeeRole.SECRETARY,
+    "secretary": AttendeeRole.SECRETARY,
+}
+LIMITS = {"full_name": 200, "position": 200, "unit": 200}
+MAX_XLSX_UNPACKED = 300 * 1024 * 1024  # a zip bomb is refused before any XML is parsed
+
+
+class ImportFileError(Invalid):
+    """The file as a whole cannot be read (format, encoding, headings, size)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, code=code, field="file")
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int  # the spreadsheet's row number (the heading is row 1)
+    full_name: str
+    position: str
+    unit: str
+    phone: str  # E.164 or ""
+    role: str
+    action: Action
+    error: str = ""
+    attendee_id: int | None = None  # the attendee an update changes
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    rows: list[ImportRow]
+    existing: int  # attendees the meeting has now
+
+    def count(self, action: Action) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def errors(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.action == "error"]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "add": self.count("add"),
+            "update": self.count("update"),
+            "error": self.count("error"),
+            "existing": self.existing,
+        }
+
+    def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
+        shown = self.rows if limit is None else self.rows[:limit]
+        return {**self.summary(), "rows": [asdict(row) for row in shown]}
+
+
+def _number(n: int) -> str:
+    """12.345, as Vietnamese writes thousands."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _row(
+    line: int,
+    values: dict[str, str],
+    *,
+    phone: str,
+    role: str,
+    action: Action,
+    error: str = "",
+    attendee_id: int | None = None,
+) -> ImportRow:
+    return ImportRow(
+        line,
+        values["full_name"],
+        values["position"],
+        values["unit"],
+        phone,
+        role,
+        action,
+        error,
+        attendee_id,
+    )
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def read_table(filename: str, data: bytes, *, max_rows: int) -> list[tuple[int, list[str]]]:
+    """The file's rows as text cells, with their row numbers; empty rows left out."""
+    if not data:
+        raise ImportFileError("Tệp rỗng.", code="import_empty")
+    name = filename.lower()
+    if data[:4] == b"PK\x03\x04" or name.endswith(".xlsx"):
+        rows = _xlsx_rows(data)
+    elif name.endswith((".csv", ".txt")):
+        rows = _csv_rows(data)
+    else:
+        raise ImportFileError(
+            "Chỉ nhận tệp Excel (.xlsx) hoặc CSV (.csv).", code="import_unsupported_type"
+        )
+    table: list[tuple[int, list[str]]] = []
+    for number, cells in rows:
+        if any(cell.strip() for cell in cells):
+            table.append((number, cells))
+            if len(table) > max_rows + 1:  # the heading, then at most max_rows
+                raise ImportFileError(
+                    f"Tệp có hơn {_number(max_rows)} dòng; mỗi cuộc họp có tối đa "
+                    f"{_number(max_rows)} đại biểu.",
+                    code="import_too_many_rows",
+                )
+    if not table:
+        raise ImportFileError("Tệp không có dòng nào.", code="import_empty")
+    return table
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Old Vietnamese Windows exports: Windows-1258, with combining tone marks (NFC below).
+        text = data.decode("cp1258", errors="replace")
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        yield number, [nfc(cell) for cell in cells]
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]  # only for workbooks
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportFileError(
+            "Tệp không phải Excel (.xlsx) hợp lệ.", code="import_unreadable"
+        ) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ImportFileError("Tệp Excel quá lớn khi giải nén.", code="import_too_large")
+    try:
+        # Formulas are read as formulas, not as the values Excel cached (which a generated file
+        # may not have): a formula cell is a row error, never a silently empty cell.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds for a broken workbook
+        raise ImportFileError(
+            "Tệp không phải Excel (.xlsx) hợp lệ.", code="import_unreadable"
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone typed as a number: 912345001.0
+    return nfc(str(value))
+
+
+def _columns(heading: Sequence[str]) -> dict[str, int]:
+    folded = [fold(cell.replace("*", "").replace(":", "")) for cell in heading]
+    found: dict[str, int] = {}
+    for field, names in HEADINGS.items():
+        for index, text in enumerate(folded):
+            if text in names and index not in found.values():
+                found[field] = index
+                break
+    if "full_name" not in found:
+        seen = ", ".join(f"“{h}”" for h in heading if h.strip()) or "không có"
+        raise ImportFileError(
+            "Không thấy cột “Họ và tên” ở dòng đầu. Dòng đầu cần có các cột: Họ và tên, Chức vụ, "
+            f"Đơn vị, Số điện thoại, Vai trò (tệp này có: {seen}).",
+            code="import_bad_heading",
+        )
+    return found
+
+
+# -- planning ----------------------------------------------------------------------------
+
+
+def _key(full_name: str, unit: str) -> tuple[str, str]:
+    return fold(full_name), fold(unit)
+
+
+def plan_import(
+    session: Session, *, meeting_id: int, table: list[tuple[int, list[str]]], max_attendees: int
+) -> ImportPlan:
+    """What importing `table` into the meeting would do, row by row. Writes nothing."""
+    columns = _columns(table[0][1])
+    existing = session.exec(select(Attendee).where(Attendee.meeting_id == meeting_id)).all()
+    by_phone = {a.phone: a for a in existing if a.phone}
+    by_name = {_key(a.full_name, a.unit): a for a in existing}
+    seen_phones: dict[str, int] = {}
+    seen_names: dict[tuple[str, str], int] = {}
+    claimed: dict[int | None, int] = {}  # attendee id → the row that updates them
+    rows: list[ImportRow] = []
+    for line, cells in table[1:]:
+
+        def cell(field: str, cells: list[str] = cells) -> str:
+            index = columns.get(field)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        values = {field: cell(field) for field in ("full_name", "position", "unit")}
+        raw_phone, raw_role = cell("phone"), cell("role")
+        error, phone, role = "", "", AttendeeRole.DELEGATE
+        try:
+            for field, limit in LIMITS.items():
+                if len(values[field]) > limit:
+                    raise Invalid(f"{_LABELS[field]} dài quá {limit} ký tự.")
+            if not values["full_name"]:
+                raise Invalid("Thiếu họ và tên.")
+            if any(v.startswith("=") for v in (*values.values(), raw_phone, raw_role)):
+                raise Invalid(
+                    "Ô chứa công thức (bắt đầu bằng “=”): hãy dán giá trị thay vì công thức."
+                )
+            phone = normalise_phone(raw_phone)
+            folded_role = fold(raw_role)
+            if folded_role not in ROLE_WORDS:
+                choices = ", ".join(ROLE_LABELS.values())
+                raise Invalid(f"Vai trò “{raw_role}” không rõ (chọn một trong: {choices}).")
+            role = ROLE_WORDS[folded_role]
+            if phone and phone in seen_phones:
+                raise Invalid(f"Trùng số điện thoại với dòng {seen_phones[phone]}.")
+            key = _key(values["full_name"], values["unit"])
+            if not phone and key in seen_names:
+                raise Invalid(f"Trùng họ tên và đơn vị với dòng {seen_names[key]}.")
+        except AppError as exc:
+            error = (
+                exc.message
+                if exc.code != "phone_invalid"
+                else f"Số điện thoại “{raw_phone}” không hợp lệ."
+            )
+        key = _key(values["full_name"], values["unit"])
+        if error:
+            rows.append(_row(line, values, phone=phone, role=role, action="error", error=error))
+            continue
+        if phone:
+            seen_phones[phone] = line
+        seen_names.setdefault(key, line)
+        match = by_phone.get(phone) if phone else None
+        match = match or by_name.get(key)
+        if match is not None and match.phone and phone and match.phone != phone:
+            match = None  # same name, another person's phone: a namesake
+        if match is not None and match.id in claimed:
+            error = f"Cùng một đại biểu với dòng {claimed[match.id]}."
+            rows.append(_row(line, values, phone=phone, role=role, action="error", error=error))
+            continue
+        if match is None:
+            rows.append(_row(line, values, phone=phone, role=role, action="add"))
+            continue
+        claimed[match.id] = line
+        # A blank cell keeps what the list already says (a column left empty erases nothing).
+        merged = {field: values[field] or getattr(match, field) for field in values}
+        rows.append(
+            _row(
+                line,
+                merged,
+                phone=phone or match.phone,
+                role=role if raw_role else match.role,
+                action="update",
+                attendee_id=match.id,
+            )
+        )
+    plan = ImportPlan(rows, existing=len(existing))
+    if plan.existing + plan.count("add") > max_attendees:
+        raise Conflict(
+            f"Cuộc họp chỉ nhận tối đa {_number(max_attendees)} đại biểu; đã có "
+            f"{_number(plan.existing)}, tệp thêm {_number(plan.count('add'))}.",
+            code="attendees_full",
+        )
+    return plan
+
+
+_LABELS = {"full_name": "Họ và tên", "position": "Chức vụ", "unit": "Đơn vị"}
+
+
+# -- applying ----------------------------------------------------------------------------
+
+
+def preview_import(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    filename: str,
+    data: bytes,
+    max_attendees: int,
+) -> ImportPlan:
+    meeting = meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+    )
+    meetings.require_editable(meeting)
+    table = read_table(filename, data, max_rows=max_attendees)
+    return plan_import(session, meeting_id=meeting_id, table=table, max_attendees=max_attendees)
+
+
+def apply_import(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    filename: str,
+    data: bytes,
+    max_attendees: int,
+) -> ImportPlan:
+    """Plan again in the caller's write transaction and write every row, or nothing: a plan
+    with any error raises Invalid (code import_has_errors) and the transaction rolls back."""
+    plan = preview_import(
+        session,
+        actor=actor,
+        meeting_id=meeting_id,
+        filename=filename,
+        data=data,
+        max_attendees=max_attendees,
+    )
+    if plan.errors:
+        first = plan.errors[0]
+        raise Invalid(
+            f"Tệp còn {len(plan.errors)} dòng lỗi (dòng {first.line}: {first.error}). "
+            "Chưa nhập dòng nào; hãy sửa tệp rồi nhập lại.",
+            code="import_has_errors",
+            field="file",
+        )
+    now = utcnow()
+    adds = [
+        {
+            "meeting_id": meeting_id,
+            "created_at": now,
+            "full_name": row.full_name,
+            "position": row.position,
+            "unit": row.unit,
+            "phone": row.phone,
+            "role": row.role,
+        }
+        for row in plan.rows
+        if row.action == "add"
+    ]
+    updates = [
+        {
+            "id": row.attendee_id,
+            "full_name": row.full_name,
+            "position": row.position,
+            "unit": row.unit,
+            "phone": row.phone,
+            "role": row.role,
+        }
+        for row in plan.rows
+        if row.action == "update"
+    ]
+    # Many rows per statement: 50,000 attendees in seconds, not minutes.
+    for start in range(0, len(adds), 5000):
+        session.execute(insert(Attendee), adds[start : start + 5000])
+    if updates:
+        session.execute(update(Attendee), updates)
+    session.flush()
+    return plan
