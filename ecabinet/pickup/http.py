@@ -62,3 +62,21 @@ def issue_link(actor: Actor, attendee_id: int) -> tuple[service.IssuedToken, str
     link = base + url_for("pickup.enter", token=issued.raw)
     qr_url = url_for("pickup.qr", token=issued.raw)
     return issued, link, qr_url
+
+
+def issue_links(
+    actor: Actor, meeting_id: int, attendee_ids: list[int] | None, *, reissue: bool
+) -> tuple[service.IssuedBatch, str]:
+    """Issue many tokens; returns them with the public base their links start with."""
+    base = public_base()  # refuse before anything is revoked or issued
+    ttl = timedelta(days=int(current_app.config["ATTENDEE_TOKEN_DAYS"]))
+    with database().unit_of_work() as db_session:
+        batch = service.issue_tokens(
+            db_session,
+            actor=actor,
+            meeting_id=meeting_id,
+            ttl=ttl,
+            attendee_ids=attendee_ids,
+            reissue=reissue,
+        )
+    return batch, base
