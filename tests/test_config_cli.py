@@ -253,3 +253,30 @@ def test_models_and_migrations_agree(database: Database) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_every_table_that_never_reuses_ids_keeps_autoincrement_after_all_migrations(
+    database: Database,
+) -> None:
+    """Alembic's SQLite batch mode rebuilds a table from its reflection, which forgets
+    AUTOINCREMENT: a later migration of `meeting` once did, and a deleted meeting's id came
+    back for the next one (found by tests/system/test_socket_abuse.py). Checked here on the
+    migrated schema itself."""
+    from sqlmodel import SQLModel
+
+    import ecabinet.models  # noqa: F401  (registers every table)
+
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("AUTOINCREMENT is SQLite's; PostgreSQL sequences never reuse ids")
+    wanted = sorted(
+        name
+        for name, table in SQLModel.metadata.tables.items()
+        if table.kwargs.get("sqlite_autoincrement")
+    )
+    assert "meeting" in wanted
+    with database.engine.connect() as conn:
+        schema = dict(
+            conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+        )
+    missing = [name for name in wanted if "AUTOINCREMENT" not in schema[name].upper()]
+    assert missing == []
