@@ -275,7 +275,7 @@ def test_every_table_that_never_reuses_ids_keeps_autoincrement_after_all_migrati
     )
     assert "meeting" in wanted
     with database.engine.connect() as conn:
-        schema = dict(
+        schema: dict[str, str] = dict(
             conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
         )
     missing = [name for name in wanted if "AUTOINCREMENT" not in schema[name].upper()]
