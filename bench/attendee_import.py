@@ -26,6 +26,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -60,12 +61,41 @@ def attendee_workbook(size: int, seed: int = 7) -> bytes:
     return out.getvalue()
 
 
-def timed(server: Server, call: Callable[[], tuple[int, Any]]) -> tuple[int, Any, float, float]:
+class HubProbe:
+    """GET /healthz back to back on its own thread: the longest answer while a step runs is
+    how long that step kept every tablet waiting."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.longest = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            request(self.port, "GET", "/healthz", timeout=120)
+            self.longest = max(self.longest, time.perf_counter() - started)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> HubProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(
+    server: Server, call: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any, float, float, float]:
     cpu_before = sum(server.cpu_seconds())
-    started = time.perf_counter()
-    status, payload = call()
-    wall = time.perf_counter() - started
-    return status, payload, wall, sum(server.cpu_seconds()) - cpu_before
+    with HubProbe(server.port) as probe:
+        started = time.perf_counter()
+        status, payload = call()
+        wall = time.perf_counter() - started
+    return status, payload, wall, sum(server.cpu_seconds()) - cpu_before, probe.longest
 
 
 def run_size(server: Server, api: Api, size: int, workbook: bytes) -> dict[str, Any]:
@@ -108,7 +138,7 @@ def run_size(server: Server, api: Api, size: int, workbook: bytes) -> dict[str, 
     }
     result: dict[str, Any] = {"size": size, "xlsx_bytes": len(workbook)}
     for name, call in steps.items():
-        status, payload, wall, cpu = timed(server, call)
+        status, payload, wall, cpu, stall = timed(server, call)
         expected = 201 if name in ("import", "links") else 200
         if status != expected:
             raise RuntimeError(f"{name} at {size}: {status} {str(payload)[:300]}")
@@ -118,7 +148,11 @@ def run_size(server: Server, api: Api, size: int, workbook: bytes) -> dict[str, 
             raise RuntimeError(f"links at {size}: {len(payload.get('links', []))}")
         if name == "list" and len(payload) != size:
             raise RuntimeError(f"list at {size}: {len(payload)}")
-        result[name] = {"wall_s": round(wall, 3), "server_cpu_s": round(cpu, 3)}
+        result[name] = {
+            "wall_s": round(wall, 3),
+            "server_cpu_s": round(cpu, 3),
+            "longest_healthz_s": round(stall, 3),
+        }
     return result
 
 
@@ -166,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{peak / 2**20:.0f} MB",
         f"- Raw figures: `bench/results/{raw.name}`",
         "",
-        "| attendees | XLSX | preview s | import s | list s | export s | links s | import target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| attendees | XLSX | preview s | import s | list s | export s | links s | import target "
+        "| longest /healthz during a step s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for size in sizes:
         mine = [r for r in runs if r["size"] == size]
@@ -183,9 +218,13 @@ def main(argv: list[str] | None = None) -> int:
             f"< {target:.0f} s: {'met' if imported < target else 'NOT met'}" if target else "—"
         )
         kb = mine[0]["xlsx_bytes"] / 1024
+        stalls = ", ".join(
+            f"{step} {max(r[step]['longest_healthz_s'] for r in mine):.2f}"
+            for step in ("preview", "import", "list", "export", "links")
+        )
         lines.append(
             f"| {size:,} | {kb:,.0f} KB | {cell('preview')} | {cell('import')} | {cell('list')} "
-            f"| {cell('export')} | {cell('links')} | {verdict} |"
+            f"| {cell('export')} | {cell('links')} | {verdict} | {stalls} |"
         )
     section = "\n".join(lines) + "\n"
     with args.results_md.open("a") as out:

@@ -334,15 +334,15 @@ def preview_import(
     *,
     actor: Actor,
     meeting_id: int,
-    filename: str,
-    data: bytes,
+    table: list[tuple[int, list[str]]],
     max_attendees: int,
 ) -> ImportPlan:
+    """The plan for a table read by read_table (which callers run off the hub: it is the
+    slow part of a big list). Writes nothing."""
     meeting = meetings.load_meeting(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
     )
     meetings.require_editable(meeting)
-    table = read_table(filename, data, max_rows=max_attendees)
     return plan_import(session, meeting_id=meeting_id, table=table, max_attendees=max_attendees)
 
 
@@ -351,19 +351,13 @@ def apply_import(
     *,
     actor: Actor,
     meeting_id: int,
-    filename: str,
-    data: bytes,
+    table: list[tuple[int, list[str]]],
     max_attendees: int,
 ) -> ImportPlan:
     """Plan again in the caller's write transaction and write every row, or nothing: a plan
     with any error raises Invalid (code import_has_errors) and the transaction rolls back."""
     plan = preview_import(
-        session,
-        actor=actor,
-        meeting_id=meeting_id,
-        filename=filename,
-        data=data,
-        max_attendees=max_attendees,
+        session, actor=actor, meeting_id=meeting_id, table=table, max_attendees=max_attendees
     )
     if plan.errors:
         first = plan.errors[0]

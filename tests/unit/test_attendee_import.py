@@ -55,8 +55,7 @@ def preview(
             session,
             actor=meeting.secretary.actor,
             meeting_id=meeting.id,
-            filename=name,
-            data=data,
+            table=importing.read_table(name, data, max_rows=limit),
             max_attendees=limit,
         )
 
@@ -69,8 +68,7 @@ def apply(
             session,
             actor=meeting.secretary.actor,
             meeting_id=meeting.id,
-            filename=name,
-            data=data,
+            table=importing.read_table(name, data, max_rows=60_000),
             max_attendees=60_000,
         )
 
