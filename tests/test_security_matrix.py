@@ -28,14 +28,26 @@ from tests.conftest import Login
 from tests.factories import make_attendee, make_document, make_meeting, make_token
 
 PARAM = re.compile(r"<(?:int:)?(\w+)>")
+# `<any(publish, unpublish):action>`: every option is a route of its own.
+CHOICE = re.compile(r"<any\(([^)]*)\):\w+>")
+
+
+def expand(rule: str) -> list[str]:
+    """The rule once per option of its `any(...)` converter (or as it is)."""
+    match = CHOICE.search(rule)
+    if match is None:
+        return [rule]
+    options = [o.strip() for o in match.group(1).split(",")]
+    return [rule[: match.start()] + option + rule[match.end() :] for option in options]
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:
     """(rule, method, endpoint) for every route but static files."""
     return [
-        (rule.rule, method, rule.endpoint)
+        (expanded, method, rule.endpoint)
         for rule in app.url_map.iter_rules()
         if rule.endpoint != "static"
+        for expanded in expand(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
     ]
 
@@ -111,6 +123,7 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "document_id": document.id,
         "attendee_id": make_attendee(app_db, meeting, phone="0912111222"),
         "job_id": job_id,
+        "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others
     }
 
 

@@ -9,10 +9,11 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.auth import api, routes, service
+    from ecabinet.auth import api, routes, service, users
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(users.bp)
     credentials = app.extensions["ecabinet.credentials"]
     credentials.register("staff", service.resolve_staff)
     credentials.register("api", service.resolve_api_tokens)

@@ -231,6 +231,19 @@ def get_user_by_username(session: Session, username: str) -> User:
     return user
 
 
+def search_users(
+    session: Session, *, actor: Actor, role: Role | None = None, include_disabled: bool = True
+) -> list[User]:
+    """Staff accounts for the administrator's page and /api/v1/users (admins only)."""
+    require_global(actor, Perm.MANAGE_USERS)
+    query = select(User)
+    if role is not None:
+        query = query.where(User.role == role)
+    if not include_disabled:
+        query = query.where(col(User.is_active).is_(True))
+    return list(session.exec(query.order_by(col(User.is_active).desc(), col(User.username))))
+
+
 def list_users(session: Session, *, role: Role | None = None) -> list[User]:
     query = select(User).where(User.is_active == True)  # noqa: E712  (SQL expression)
     if role is not None:

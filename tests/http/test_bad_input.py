@@ -56,6 +56,8 @@ def url_with_fresh_objects(rule: str, app_db: Database, storage: Storage) -> str
         ids["attendee_id"] = make_attendee(app_db, meeting)
     if "document_id" in rule:
         ids["document_id"] = make_document(app_db, storage, meeting).id
+    if "user_id" in rule:
+        ids["user_id"] = meeting.chair.id
     return PARAM.sub(lambda m: str(ids[m.group(1)]), rule)
 
 

@@ -70,6 +70,7 @@ class World:
             "item_id": self.meeting.item_ids[0],
             "attendee_id": self.attendee_id,
             "document_id": self.document_id,
+            "user_id": self.meeting.chair.id,  # an account the admin may disable and enable
         }
 
 
