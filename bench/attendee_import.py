@@ -6,7 +6,7 @@ For each size (default 1,000 and 50,000 attendees), on a fresh meeting of one re
 
 1. `POST /api/v1/meetings/<id>/attendees/import?dry_run=1` with the XLSX (the preview);
 2. `POST .../attendees/import` (all or nothing);
-3. `GET .../attendees` (the whole list as JSON);
+3. `GET .../attendees?per_page=5000` (the first page, up to 5,000, as JSON);
 4. `GET .../attendees.xlsx` (the export);
 5. `POST .../links` (a link for everyone).
 
@@ -122,7 +122,7 @@ def run_size(server: Server, api: Api, size: int, workbook: bytes) -> dict[str, 
             timeout=600,
         ),
         "list": lambda: request(
-            server.port, "GET", f"{base}/attendees", headers=headers, timeout=600
+            server.port, "GET", f"{base}/attendees?per_page=5000", headers=headers, timeout=600
         ),
         "export": lambda: request(
             server.port, "GET", f"{base}/attendees.xlsx", headers=headers, timeout=600
@@ -146,7 +146,7 @@ def run_size(server: Server, api: Api, size: int, workbook: bytes) -> dict[str, 
             raise RuntimeError(f"import at {size} added {payload.get('add')}")
         if name == "links" and len(payload.get("links", [])) != size:
             raise RuntimeError(f"links at {size}: {len(payload.get('links', []))}")
-        if name == "list" and len(payload) != size:
+        if name == "list" and len(payload) != min(size, 5000):  # one page of at most 5,000
             raise RuntimeError(f"list at {size}: {len(payload)}")
         result[name] = {
             "wall_s": round(wall, 3),

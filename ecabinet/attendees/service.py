@@ -37,13 +37,28 @@ class AttendeeView:
     phone: str | None
 
 
-def list_attendees_for(session: Session, *, actor: Actor, meeting_id: int) -> list[AttendeeView]:
-    """The attendee list as `actor` may see it. The one rule for pages and the API alike:
-    staff of the meeting see who attends; phone numbers only those who may contact them."""
+def list_attendees_for(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[AttendeeView]:
+    """The attendee list (or one page of it, in list order) as `actor` may see it. The one
+    rule for pages and the API alike: staff of the meeting see who attends; phone numbers
+    only those who may contact them."""
     meeting = meetings.load_meeting(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_ATTENDEES
     )
     contacts = Perm.VIEW_CONTACTS in meeting_perms(actor, meeting)
+    query = (
+        select(Attendee)
+        .where(Attendee.meeting_id == meeting_id)
+        .order_by(col(Attendee.id))
+        .offset(offset)
+        .limit(limit)
+    )
     return [
         AttendeeView(
             id=attendee.id or 0,
@@ -54,8 +69,16 @@ def list_attendees_for(session: Session, *, actor: Actor, meeting_id: int) -> li
             role=attendee.role,
             phone=attendee.phone if contacts else None,
         )
-        for attendee in list_attendees(session, meeting_id)
+        for attendee in session.exec(query)
     ]
+
+
+def count_attendees(session: Session, meeting_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count()).select_from(Attendee).where(Attendee.meeting_id == meeting_id)
+        ).one()
+    )
 
 
 def get_attendee(session: Session, *, actor: Actor, attendee_id: int, perm: Perm) -> Attendee:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.actor import Role
 from ecabinet.agenda.service import list_items
-from ecabinet.attendees.service import list_attendees_for
+from ecabinet.attendees.service import count_attendees, list_attendees_for
 from ecabinet.auth import service as auth
 from ecabinet.documents.service import audiences, list_documents
 from ecabinet.errors import AppError
@@ -31,6 +31,7 @@ from ecabinet.web import (
 from ecabinet.workspace.duplicate import duplicate_meeting
 
 bp = Blueprint("workspace", __name__)
+ATTENDEES_PER_PAGE = 200  # a congress has 50,000: the page shows them a page at a time
 
 
 @bp.route("/")
@@ -133,6 +134,8 @@ def render_workspace(
 ) -> tuple[str, int]:
     """The meeting workspace; `form` names the form whose values and errors are shown again."""
     actor = actor_or_401()
+    page_arg = request.args.get("attendees_page", "1")
+    attendee_page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
     with database().unit_of_work(write=False) as db_session:
         meeting = service.load_meeting(
             db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
@@ -143,14 +146,28 @@ def render_workspace(
             "items": list_items(db_session, meeting_id),
             "documents": list_documents(db_session, meeting_id),
             "audiences": audiences(db_session, meeting_id),
-            "attendees": list_attendees_for(db_session, actor=actor, meeting_id=meeting_id)
+            "attendees": list_attendees_for(
+                db_session,
+                actor=actor,
+                meeting_id=meeting_id,
+                offset=(attendee_page - 1) * ATTENDEES_PER_PAGE,
+                limit=ATTENDEES_PER_PAGE,
+            )
             if Perm.VIEW_ATTENDEES in perms
             else [],
+            "attendee_total": count_attendees(db_session, meeting_id)
+            if Perm.VIEW_ATTENDEES in perms
+            else 0,
+            "attendee_page": attendee_page,
+            "attendee_pages": 1,
             "perms": perms,
             "chairs": auth.list_users(db_session, role=Role.CHAIR),
             "secretaries": auth.list_users(db_session, role=Role.SECRETARY),
             "meeting_values": _meeting_values(meeting),
         }
+    total = context["attendee_total"]
+    assert isinstance(total, int)
+    context["attendee_pages"] = max(1, -(-total // ATTENDEES_PER_PAGE))
     html = render_template(
         "meetings/workspace.html",
         errors=errors or {},

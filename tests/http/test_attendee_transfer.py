@@ -51,7 +51,7 @@ def test_the_secretary_previews_fixes_and_imports_a_list(
 
 
 def test_the_api_imports_a_thousand_in_one_request_all_or_nothing(
-    client: FlaskClient, meeting: MeetingFixture, app_db: Database
+    client: FlaskClient, login: Login, meeting: MeetingFixture, app_db: Database
 ) -> None:
     headers = bearer(client, meeting.secretary.username)
     url = f"/api/v1/meetings/{meeting.id}/attendees/import"
@@ -73,8 +73,18 @@ def test_the_api_imports_a_thousand_in_one_request_all_or_nothing(
     assert done.status_code == 201
     assert done.json["add"] == 1000
     assert len(people(app_db, meeting)) == 1000
-    listed = client.get(f"/api/v1/meetings/{meeting.id}/attendees", headers=headers)
-    assert len(listed.json or []) == 1000
+    listed = client.get(
+        f"/api/v1/meetings/{meeting.id}/attendees?per_page=400&page=3", headers=headers
+    )
+    assert listed.headers["X-Total-Count"] == "1000"
+    assert [a["full_name"] for a in listed.json or []] == [
+        f"Đại biểu số {n}" for n in range(800, 1000)
+    ]
+    login.as_staff(meeting.secretary)
+    page = client.get(f"/meetings/{meeting.id}?attendees_page=5").get_data(as_text=True)
+    assert "Trang 5/5" in page  # 200 a page on the workspace
+    assert "Đại biểu số 999" in page
+    assert "Đại biểu số 799" not in page
 
 
 def test_only_the_meetings_secretaries_import_and_its_staff_export(
