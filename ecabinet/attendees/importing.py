@@ -15,12 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from ecabinet.actor import Actor
 from ecabinet.attendees.models import ROLE_LABELS, Attendee, AttendeeRole
 from ecabinet.attendees.phones import normalise_phone
+from ecabinet.db import run
 from ecabinet.errors import AppError, Conflict, Invalid
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
@@ -234,18 +236,25 @@ def _key(full_name: str, unit: str) -> tuple[str, str]:
     return fold(full_name), fold(unit)
 
 
-def plan_import(
-    session: Session, *, meeting_id: int, table: list[tuple[int, list[str]]], max_attendees: int
-) -> ImportPlan:
-    """What importing `table` into the meeting would do, row by row. Writes nothing."""
+@dataclass(frozen=True)
+class CheckedRow:
+    """One row after the checks that need no database (run off the hub)."""
+
+    line: int
+    values: dict[str, str]  # full_name, position, unit
+    phone: str
+    role: str
+    role_given: bool
+    error: str
+
+
+def check_table(table: list[tuple[int, list[str]]]) -> list[CheckedRow]:
+    """Columns, lengths, formulas, phones, roles and duplicates within the file: the CPU-heavy
+    part of a plan, with no database, so the pages and the API run it off the hub."""
     columns = _columns(table[0][1])
-    existing = session.exec(select(Attendee).where(Attendee.meeting_id == meeting_id)).all()
-    by_phone = {a.phone: a for a in existing if a.phone}
-    by_name = {_key(a.full_name, a.unit): a for a in existing}
     seen_phones: dict[str, int] = {}
     seen_names: dict[tuple[str, str], int] = {}
-    claimed: dict[int | None, int] = {}  # attendee id → the row that updates them
-    rows: list[ImportRow] = []
+    checked: list[CheckedRow] = []
     for line, cells in table[1:]:
 
         def cell(field: str, cells: list[str] = cells) -> str:
@@ -276,21 +285,63 @@ def plan_import(
             key = _key(values["full_name"], values["unit"])
             if not phone and key in seen_names:
                 raise Invalid(f"Trùng họ tên và đơn vị với dòng {seen_names[key]}.")
+            if phone:
+                seen_phones[phone] = line
+            seen_names.setdefault(key, line)
         except AppError as exc:
             error = (
                 exc.message
                 if exc.code != "phone_invalid"
                 else f"Số điện thoại “{raw_phone}” không hợp lệ."
             )
-        key = _key(values["full_name"], values["unit"])
-        if error:
-            rows.append(_row(line, values, phone=phone, role=role, action="error", error=error))
+        checked.append(CheckedRow(line, values, phone, role, bool(raw_role), error))
+    return checked
+
+
+def read_and_check(filename: str, data: bytes, *, max_rows: int) -> list[CheckedRow]:
+    """read_table then check_table: everything of an import that needs no database."""
+    return check_table(read_table(filename, data, max_rows=max_rows))
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    full_name: str
+    position: str
+    unit: str
+    phone: str
+    role: str
+
+
+_EXISTING = sa_select(
+    col(Attendee.id),
+    col(Attendee.full_name),
+    col(Attendee.position),
+    col(Attendee.unit),
+    col(Attendee.phone),
+    col(Attendee.role),
+).where(col(Attendee.meeting_id) == bindparam("meeting_id"))
+
+
+def plan_import(
+    session: Session, *, meeting_id: int, checked: list[CheckedRow], max_attendees: int
+) -> ImportPlan:
+    """What importing the checked rows into the meeting would do, row by row: match each to
+    an attendee it updates (by phone, else by name and unit) or add it. Writes nothing."""
+    existing = [_Existing(*row) for row in run(session, _EXISTING, {"meeting_id": meeting_id})]
+    by_phone = {a.phone: a for a in existing if a.phone}
+    by_name = {_key(a.full_name, a.unit): a for a in existing}
+    claimed: dict[int, int] = {}  # attendee id → the row that updates them
+    rows: list[ImportRow] = []
+    for item in checked:
+        line, values, phone, role = item.line, item.values, item.phone, item.role
+        if item.error:
+            rows.append(
+                _row(line, values, phone=phone, role=role, action="error", error=item.error)
+            )
             continue
-        if phone:
-            seen_phones[phone] = line
-        seen_names.setdefault(key, line)
         match = by_phone.get(phone) if phone else None
-        match = match or by_name.get(key)
+        match = match or by_name.get(_key(values["full_name"], values["unit"]))
         if match is not None and match.phone and phone and match.phone != phone:
             match = None  # same name, another person's phone: a namesake
         if match is not None and match.id in claimed:
@@ -308,7 +359,7 @@ def plan_import(
                 line,
                 merged,
                 phone=phone or match.phone,
-                role=role if raw_role else match.role,
+                role=role if item.role_given else match.role,
                 action="update",
                 attendee_id=match.id,
             )
@@ -334,16 +385,16 @@ def preview_import(
     *,
     actor: Actor,
     meeting_id: int,
-    table: list[tuple[int, list[str]]],
+    checked: list[CheckedRow],
     max_attendees: int,
 ) -> ImportPlan:
-    """The plan for a table read by read_table (which callers run off the hub: it is the
-    slow part of a big list). Writes nothing."""
+    """The plan for rows from read_and_check (which callers run off the hub: it is the slow
+    part of a big list). Writes nothing."""
     meeting = meetings.load_meeting(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
     )
     meetings.require_editable(meeting)
-    return plan_import(session, meeting_id=meeting_id, table=table, max_attendees=max_attendees)
+    return plan_import(session, meeting_id=meeting_id, checked=checked, max_attendees=max_attendees)
 
 
 def apply_import(
@@ -351,13 +402,13 @@ def apply_import(
     *,
     actor: Actor,
     meeting_id: int,
-    table: list[tuple[int, list[str]]],
+    checked: list[CheckedRow],
     max_attendees: int,
 ) -> ImportPlan:
     """Plan again in the caller's write transaction and write every row, or nothing: a plan
     with any error raises Invalid (code import_has_errors) and the transaction rolls back."""
     plan = preview_import(
-        session, actor=actor, meeting_id=meeting_id, table=table, max_attendees=max_attendees
+        session, actor=actor, meeting_id=meeting_id, checked=checked, max_attendees=max_attendees
     )
     if plan.errors:
         first = plan.errors[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
@@ -52,24 +53,32 @@ def list_attendees_for(
         session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_ATTENDEES
     )
     contacts = Perm.VIEW_CONTACTS in meeting_perms(actor, meeting)
+    # Plain rows, not ORM objects: a congress's list is 50,000 of them.
     query = (
-        select(Attendee)
-        .where(Attendee.meeting_id == meeting_id)
+        sa_select(
+            col(Attendee.id),
+            col(Attendee.full_name),
+            col(Attendee.position),
+            col(Attendee.unit),
+            col(Attendee.role),
+            col(Attendee.phone),
+        )
+        .where(col(Attendee.meeting_id) == meeting_id)
         .order_by(col(Attendee.id))
         .offset(offset)
         .limit(limit)
     )
     return [
         AttendeeView(
-            id=attendee.id or 0,
-            meeting_id=attendee.meeting_id,
-            full_name=attendee.full_name,
-            position=attendee.position,
-            unit=attendee.unit,
-            role=attendee.role,
-            phone=attendee.phone if contacts else None,
+            id=row.id,
+            meeting_id=meeting_id,
+            full_name=row.full_name,
+            position=row.position,
+            unit=row.unit,
+            role=row.role,
+            phone=row.phone if contacts else None,
         )
-        for attendee in session.exec(query)
+        for row in session.execute(query)
     ]
 
 

@@ -69,9 +69,9 @@ def _uploaded() -> tuple[str, bytes]:
     return file.filename, data
 
 
-def _read(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
-    """The spreadsheet's rows, parsed off the hub (50,000 rows take seconds of CPU)."""
-    return off_hub(importing.read_table, filename, data, max_rows=_limit())
+def _read(filename: str, data: bytes) -> list[importing.CheckedRow]:
+    """The spreadsheet's rows, parsed and checked off the hub (50,000 rows take seconds)."""
+    return off_hub(importing.read_and_check, filename, data, max_rows=_limit())
 
 
 def _drafts() -> Path:
@@ -136,7 +136,11 @@ def preview_page(meeting_id: int) -> tuple[str, int]:
         table = _read(filename, data)
         with database().unit_of_work(write=False) as db_session:
             plan = importing.preview_import(
-                db_session, actor=actor, meeting_id=meeting_id, table=table, max_attendees=_limit()
+                db_session,
+                actor=actor,
+                meeting_id=meeting_id,
+                checked=table,
+                max_attendees=_limit(),
             )
             meeting = get_meeting(db_session, meeting_id)
     except AppError as exc:
@@ -164,7 +168,11 @@ def confirm_page(meeting_id: int, token: str) -> Response | tuple[str, int]:
         table = _read(*_load_draft(token, meeting_id, actor.user_id))
         with database().unit_of_work() as db_session:
             plan = importing.apply_import(
-                db_session, actor=actor, meeting_id=meeting_id, table=table, max_attendees=_limit()
+                db_session,
+                actor=actor,
+                meeting_id=meeting_id,
+                checked=table,
+                max_attendees=_limit(),
             )
         _drop_draft(token)
         added, changed = plan.count("add"), plan.count("update")
@@ -191,7 +199,7 @@ def import_api(meeting_id: int) -> Response:
     with database().unit_of_work(write=not dry_run) as db_session:
         call = importing.preview_import if dry_run else importing.apply_import
         plan = call(
-            db_session, actor=actor, meeting_id=meeting_id, table=table, max_attendees=_limit()
+            db_session, actor=actor, meeting_id=meeting_id, checked=table, max_attendees=_limit()
         )
     return to_json(plan.to_dict(), 200 if dry_run else 201)
 

@@ -55,7 +55,7 @@ def preview(
             session,
             actor=meeting.secretary.actor,
             meeting_id=meeting.id,
-            table=importing.read_table(name, data, max_rows=limit),
+            checked=importing.read_and_check(name, data, max_rows=limit),
             max_attendees=limit,
         )
 
@@ -68,7 +68,7 @@ def apply(
             session,
             actor=meeting.secretary.actor,
             meeting_id=meeting.id,
-            table=importing.read_table(name, data, max_rows=60_000),
+            checked=importing.read_and_check(name, data, max_rows=60_000),
             max_attendees=60_000,
         )
 
