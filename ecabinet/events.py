@@ -50,6 +50,59 @@ class AccessRevoked(DomainEvent):
     user_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class Audited(DomainEvent):
+    """Someone changed something a meeting's record must show: who, what, before and after.
+    The audit feature writes it in the same transaction (never lost, never for a rollback).
+    `changes` holds (field, before, after) as text."""
+
+    meeting_id: int | None
+    actor_id: int | None
+    actor_name: str
+    action: str  # a stable code: meeting.update, agenda.add, attendees.import, ...
+    subject: str  # what it was about, for people: "Nội dung 2: Báo cáo tài chính"
+    changes: tuple[tuple[str, str, str], ...] = ()
+
+
+def audit(
+    session: OrmSession,
+    actor: Any,
+    *,
+    meeting_id: int | None,
+    action: str,
+    subject: str,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    """Record an Audited event for `actor` (an ecabinet.actor.Actor)."""
+    pairs = tuple(
+        (field, _text(before), _text(after))
+        for field, (before, after) in (changes or {}).items()
+        if _text(before) != _text(after)
+    )
+    record(
+        session,
+        Audited(
+            meeting_id=meeting_id,
+            actor_id=getattr(actor, "user_id", None),
+            actor_name=str(
+                getattr(actor, "name", "")
+                or ("Hệ thống" if getattr(actor, "system", False) else "")
+            ),
+            action=action,
+            subject=subject[:300],
+            changes=pairs,
+        ),
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
 BUS_KEY = "ecabinet.events.bus"
 _FINALLY_KEY = "ecabinet.events.finally"
 

@@ -11,6 +11,7 @@ from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
 from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.events import audit
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.permissions import Perm
@@ -86,6 +87,7 @@ def add_item(
     items.insert(position, item)
     session.add(item)
     _renumber(session, items)
+    audit(session, actor, meeting_id=meeting_id, action="agenda.add", subject=item.title)
     meetings.touch(session, meeting_id)
     return item
 
@@ -97,11 +99,20 @@ def update_item(
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes and changes["title"] is None:
         raise Invalid("Nội dung không được để trống.", field="title")
+    before = {name: getattr(item, name) for name in changes}
     for name, value in changes.items():
         if value is None and name in ("presenter", "notes"):
             value = ""
         setattr(item, name, value)
     session.add(item)
+    audit(
+        session,
+        actor,
+        meeting_id=item.meeting_id,
+        action="agenda.update",
+        subject=item.title,
+        changes={name: (before[name], getattr(item, name)) for name in before},
+    )
     meetings.touch(session, item.meeting_id)
     return item
 
@@ -109,9 +120,18 @@ def update_item(
 def move_item(session: Session, *, actor: Actor, item_id: int, position: int) -> AgendaItem:
     """Move an item to `position` (0-based) within its meeting and renumber the others."""
     item, _meeting = load_for_edit(session, actor, item_id)
+    was = item.position
     items = [other for other in list_items(session, item.meeting_id) if other.id != item.id]
     items.insert(min(max(position, 0), len(items)), item)
     _renumber(session, items)
+    audit(
+        session,
+        actor,
+        meeting_id=item.meeting_id,
+        action="agenda.move",
+        subject=item.title,
+        changes={"position": (was + 1, item.position + 1)},
+    )
     meetings.touch(session, item.meeting_id)
     return item
 
@@ -122,6 +142,7 @@ def delete_item(session: Session, *, actor: Actor, item_id: int) -> None:
     if meeting.status == MeetingStatus.LIVE and meeting.current_item_id == item.id:
         raise Conflict("Không thể xóa nội dung đang được trình bày.", code="agenda_item_is_current")
     meeting_id = item.meeting_id
+    audit(session, actor, meeting_id=meeting_id, action="agenda.delete", subject=item.title)
     session.delete(item)
     session.flush()
     _renumber(session, list_items(session, meeting_id))

@@ -24,6 +24,7 @@ from ecabinet.attendees.models import ROLE_LABELS, Attendee, AttendeeRole
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.db import run
 from ecabinet.errors import AppError, Conflict, Invalid
+from ecabinet.events import audit
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
 from ecabinet.text import fold, nfc
@@ -450,4 +451,12 @@ def apply_import(
     if updates:
         session.execute(update(Attendee), updates)
     session.flush()
+    audit(
+        session,
+        actor,
+        meeting_id=meeting_id,
+        action="attendees.import",
+        subject=f"{len(plan.rows)} dòng",
+        changes={"added": ("", len(adds)), "updated": ("", len(updates))},
+    )
     return plan

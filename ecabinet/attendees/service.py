@@ -12,7 +12,7 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.attendees.schemas import AttendeeCreate, AttendeeUpdate
 from ecabinet.errors import Conflict, Invalid, NotFound
-from ecabinet.events import AccessRevoked, record
+from ecabinet.events import AccessRevoked, audit, record
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm, meeting_perms
 
@@ -145,6 +145,7 @@ def add_attendee(
     )
     session.add(attendee)
     session.flush()
+    audit(session, actor, meeting_id=meeting_id, action="attendee.add", subject=data.full_name)
     return attendee
 
 
@@ -159,10 +160,19 @@ def update_attendee(
     if "phone" in changes:
         changes["phone"] = normalise_phone(changes["phone"] or "")
         _check_phone_unique(session, attendee.meeting_id, changes["phone"], attendee.id)
+    before = {name: getattr(attendee, name) for name in changes}
     for name, value in changes.items():
         setattr(attendee, name, "" if value is None else value)
     session.add(attendee)
     session.flush()
+    audit(
+        session,
+        actor,
+        meeting_id=attendee.meeting_id,
+        action="attendee.update",
+        subject=attendee.full_name,
+        changes={name: (before[name], getattr(attendee, name)) for name in before},
+    )
     return attendee
 
 
@@ -171,6 +181,9 @@ def delete_attendee(session: Session, *, actor: Actor, attendee_id: int) -> None
     attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, attendee.meeting_id))
     meeting_id = attendee.meeting_id
+    audit(
+        session, actor, meeting_id=meeting_id, action="attendee.delete", subject=attendee.full_name
+    )
     session.delete(attendee)
     session.flush()
     record(session, AccessRevoked(meeting_id=meeting_id, attendee_ids=(attendee_id,)))

@@ -15,6 +15,7 @@ from ecabinet.documents.models import Audience, Document, DocumentAudience, Docu
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.events import audit
 from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
@@ -152,6 +153,14 @@ def set_audience(
     )
     for attendee_id in sorted(chosen):
         session.add(DocumentAudience(document_id=document_id, attendee_id=attendee_id))
+    audit(
+        session,
+        actor,
+        meeting_id=document.meeting_id,
+        action="document.audience",
+        subject=document.title,
+        changes={"audience": (document.audience, audience)},
+    )
     document.audience = audience
     session.add(document)
     meetings.touch(session, document.meeting_id)
@@ -211,6 +220,7 @@ def add_document(
         key=f"{INSPECT_JOB}:{document.id}",
         max_attempts=3,
     )
+    audit(session, actor, meeting_id=meeting_id, action="document.add", subject=document.title)
     # No push yet: tablets see a document once it is ready (record_inspection).
     return document
 
@@ -247,6 +257,7 @@ def delete_document(session: Session, *, actor: Actor, document_id: int) -> str:
     document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
     sha256, meeting_id = document.sha256, document.meeting_id
+    audit(session, actor, meeting_id=meeting_id, action="document.delete", subject=document.title)
     session.delete(document)
     meetings.touch(session, meeting_id)
     return sha256

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from ecabinet.actor import Actor
 from ecabinet.errors import Conflict
-from ecabinet.events import AccessRevoked, record
+from ecabinet.events import AccessRevoked, audit, record
 from ecabinet.meetings.models import STATUS_LABELS, Meeting, MeetingStatus
 from ecabinet.meetings.service import load_meeting, touch
 from ecabinet.permissions import Perm
@@ -49,6 +49,14 @@ def transition(session: Session, *, actor: Actor, meeting_id: int, action: str) 
             code="starts_at_required",
             field="starts_at",
         )
+    audit(
+        session,
+        actor,
+        meeting_id=meeting_id,
+        action=f"meeting.{action}",
+        subject=meeting.title,
+        changes={"status": (STATUS_LABELS[current], STATUS_LABELS[target])},
+    )
     meeting.status = target
     session.add(meeting)
     touch(session, meeting_id)

@@ -17,7 +17,7 @@ from ecabinet.actor import Actor, Role
 from ecabinet.auth.models import User
 from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, NotFound
-from ecabinet.events import AccessRevoked, record
+from ecabinet.events import AccessRevoked, audit, record
 from ecabinet.meetings.events import MeetingChanged, MeetingDeleting
 from ecabinet.meetings.models import Meeting, MeetingSecretary, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingFilters, MeetingUpdate
@@ -287,6 +287,7 @@ def create_meeting(session: Session, *, actor: Actor, data: MeetingCreate) -> Me
     session.flush()
     _set_co_secretaries(meeting, secretaries)
     session.flush()
+    audit(session, actor, meeting_id=meeting.id, action="meeting.create", subject=meeting.title)
     return meeting
 
 
@@ -316,7 +317,9 @@ def update_meeting(
         if changes["chair_id"] != meeting.chair_id and meeting.chair_id is not None:
             # The former chair's console must stop receiving this meeting.
             record(session, AccessRevoked(meeting_id=meeting_id, user_ids=(meeting.chair_id,)))
+    before = {name: getattr(meeting, name) for name in changes if name != "secretary_ids"}
     if "secretary_ids" in changes:
+        before["secretary_ids"] = sorted(meeting.secretary_ids - {meeting.secretary_id})
         wanted = _check_secretaries(session, changes.pop("secretary_ids") or [])
         dropped = tuple(sorted(meeting.secretary_ids - set(wanted) - {meeting.secretary_id}))
         _set_co_secretaries(meeting, wanted)
@@ -329,6 +332,17 @@ def update_meeting(
     _refresh_search_text(meeting)
     meeting.revision += 1
     session.add(meeting)
+    after = {name: getattr(meeting, name) for name in before if name != "secretary_ids"}
+    if "secretary_ids" in before:
+        after["secretary_ids"] = sorted(meeting.secretary_ids - {meeting.secretary_id})
+    audit(
+        session,
+        actor,
+        meeting_id=meeting_id,
+        action="meeting.update",
+        subject=meeting.title,
+        changes={name: (before[name], after[name]) for name in before},
+    )
     touch(session, meeting_id)
     return meeting
 
@@ -344,6 +358,7 @@ def delete_meeting(session: Session, *, actor: Actor, meeting_id: int) -> None:
             "Cuộc họp đã diễn ra: hãy lưu trữ thay vì xóa, để giữ hồ sơ.", code="meeting_held"
         )
     record(session, MeetingDeleting(meeting_id))
+    audit(session, actor, meeting_id=meeting_id, action="meeting.delete", subject=meeting.title)
     session.delete(meeting)
     session.flush()
     record(session, AccessRevoked(meeting_id=meeting_id))  # everyone connected to it

@@ -20,7 +20,7 @@ from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
 from ecabinet.db import run
 from ecabinet.errors import Invalid
-from ecabinet.events import AccessRevoked, record
+from ecabinet.events import AccessRevoked, audit, record
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.permissions import Perm
@@ -144,6 +144,15 @@ def issue_tokens(
     for start in range(0, len(rows), 5000):
         session.execute(sa_insert(AttendeeToken), rows[start : start + 5000])
     session.flush()
+    if issued:
+        audit(
+            session,
+            actor,
+            meeting_id=meeting_id,
+            action="links.issue",
+            subject=f"{len(issued)} liên kết",
+            changes={"count": ("", len(issued))},
+        )
     return IssuedBatch(issued, skipped)
 
 
