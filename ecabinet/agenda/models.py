@@ -16,3 +16,5 @@ class AgendaItem(SQLModel, table=True):
     presenter: str = Field(default="", max_length=200)
     duration_minutes: int | None = None
     notes: str = Field(default="", max_length=4000)
+    # Bumped by every edit: a save made from an older revision is refused (two secretaries).
+    revision: int = 1

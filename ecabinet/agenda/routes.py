@@ -42,12 +42,13 @@ def add(meeting_id: int) -> Response | tuple[str, int]:
 def edit(item_id: int) -> Response | tuple[str, int]:
     actor = actor_or_401()
     errors: dict[str, str] = {}
+    status = 200
     with database().unit_of_work(write=False) as db_session:
         item = service.get_item(db_session, item_id)
         meeting_id = item.meeting_id
     if request.method == "POST":
         try:
-            fields = form_data(ints=("duration_minutes",))
+            fields = form_data(ints=("duration_minutes", "revision"))
             fields.setdefault("duration_minutes", None)
             data = validate(AgendaItemUpdate, fields)
             with database().unit_of_work() as db_session:
@@ -58,13 +59,14 @@ def edit(item_id: int) -> Response | tuple[str, int]:
             if exc.status == 404:
                 raise
             errors[exc.field or "_form"] = exc.message
+            status = exc.status
     else:
         # Viewing the form also requires edit rights on the item's meeting.
         with database().unit_of_work(write=False) as db_session:
             service.load_for_edit(db_session, actor, item_id)
     values = request.form if request.method == "POST" else item.model_dump()
     html = render_template("agenda/edit.html", item=item, values=values, errors=errors)
-    return html, 422 if errors else 200
+    return html, status
 
 
 @bp.route("/agenda/<int:item_id>/move", methods=["POST"])

@@ -22,6 +22,12 @@ class AgendaItemCreate(BaseModel):
 class AgendaItemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    revision: int | None = Field(
+        default=None,
+        ge=1,
+        title="Phiên bản",
+        description="The revision the edit started from; a newer one gives 409 edit_conflict",
+    )
     title: RequiredText | None = Field(default=None, max_length=300, title="Nội dung")
     presenter: OptionalText | None = Field(default=None, max_length=200, title="Người trình bày")
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, title="Thời lượng (phút)")
@@ -46,3 +52,4 @@ class AgendaItemPublic(BaseModel):
     presenter: str
     duration_minutes: int | None
     notes: str
+    revision: int

@@ -97,6 +97,12 @@ def update_item(
 ) -> AgendaItem:
     item, _meeting = load_for_edit(session, actor, item_id)
     changes = data.model_dump(exclude_unset=True)
+    expected = changes.pop("revision", None)
+    if expected is not None and expected != item.revision:
+        raise Conflict(
+            "Người khác vừa sửa nội dung này. Hãy tải lại trang để xem thay đổi rồi sửa tiếp.",
+            code="edit_conflict",
+        )
     if "title" in changes and changes["title"] is None:
         raise Invalid("Nội dung không được để trống.", field="title")
     before = {name: getattr(item, name) for name in changes}
@@ -104,6 +110,7 @@ def update_item(
         if value is None and name in ("presenter", "notes"):
             value = ""
         setattr(item, name, value)
+    item.revision += 1
     session.add(item)
     audit(
         session,

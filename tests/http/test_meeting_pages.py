@@ -133,3 +133,27 @@ def test_the_list_searches_without_diacritics_filters_and_pages(
     assert f"/meetings/{first.id}" in client.get("/meetings?date_from=01/01/2026").get_data(
         as_text=True
     )
+
+
+def test_two_secretaries_editing_one_agenda_item_the_second_gets_a_conflict(
+    client: FlaskClient, login: Login, meeting: MeetingFixture
+) -> None:
+    item_id = meeting.item_ids[0]
+    csrf = login.as_staff(meeting.secretary)
+    form = client.get(f"/agenda/{item_id}/edit").get_data(as_text=True)
+    revision = re.search(r'name="revision" value="(\d+)"', form)
+    assert revision is not None
+    first = {"csrf_token": csrf, "title": "Khai mạc", "revision": revision.group(1)}
+    assert client.post(f"/agenda/{item_id}/edit", data=first).status_code == 302
+    second = client.post(f"/agenda/{item_id}/edit", data={**first, "title": "Bế mạc"})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Người khác vừa sửa nội dung này" in page
+    assert 'value="Bế mạc"' in page
+    api = client.patch(
+        f"/api/v1/agenda/{item_id}",
+        json={"title": "Bế mạc", "revision": int(revision.group(1))},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert api.status_code == 409
+    assert api.json["error"]["code"] == "edit_conflict"
