@@ -10,7 +10,7 @@ from ecabinet.actor import Actor
 from ecabinet.documents import service, upload
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
 from ecabinet.documents.storage import Storage
-from ecabinet.errors import Invalid, NotFound
+from ecabinet.errors import AppError, Invalid, NotFound
 from ecabinet.permissions import Perm
 from ecabinet.web import database, form_data, validate
 
@@ -26,7 +26,32 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
     file: FileStorage | None = request.files.get("file")
     if file is None or not file.filename:
         raise Invalid("Vui lòng chọn một tệp PDF.", code="upload_missing", field="file")
+    return _upload(actor, meeting_id, file, keep_title=True)
+
+
+def upload_many_from_request(
+    actor: Actor, meeting_id: int
+) -> list[tuple[str, DocumentPublic | AppError]]:
+    """Every `file` part of a multipart form, each uploaded on its own: one refused file does
+    not stop the others. The title field names a single file only; several keep their names."""
+    files = [f for f in request.files.getlist("file") if f.filename]
+    if not files:
+        raise Invalid("Vui lòng chọn ít nhất một tệp PDF.", code="upload_missing", field="file")
+    results: list[tuple[str, DocumentPublic | AppError]] = []
+    for file in files:
+        try:
+            results.append((file.filename or "", _upload(actor, meeting_id, file, len(files) == 1)))
+        except AppError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            results.append((file.filename or "", exc))
+    return results
+
+
+def _upload(actor: Actor, meeting_id: int, file: FileStorage, keep_title: bool) -> DocumentPublic:
     data = form_data(ints=("agenda_item_id",), skip=("upload_attendee",))
+    if not keep_title:
+        data.pop("title", None)
     if "attendee_ids" not in data and request.form.getlist("upload_attendee"):
         data["attendee_ids"] = ",".join(request.form.getlist("upload_attendee"))  # page form
     fields = validate(DocumentUploadFields, data)
@@ -36,7 +61,7 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
         actor=actor,
         meeting_id=meeting_id,
         stream=file.stream,
-        filename=file.filename,
+        filename=file.filename or "",
         title=fields.title,
         agenda_item_id=fields.agenda_item_id,
         audience=fields.audience,

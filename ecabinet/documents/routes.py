@@ -6,8 +6,14 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ecabinet.documents import service, upload
-from ecabinet.documents.http import send_document, send_thumbnail, storage, upload_from_request
+from ecabinet.documents.http import (
+    send_document,
+    send_thumbnail,
+    storage,
+    upload_many_from_request,
+)
 from ecabinet.documents.models import Audience
+from ecabinet.errors import AppError, Invalid
 from ecabinet.permissions import Perm
 from ecabinet.web import actor_or_401, database, requires, submit_workspace_form
 
@@ -17,11 +23,27 @@ bp = Blueprint("documents", __name__)
 @bp.route("/meetings/<int:meeting_id>/documents", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def upload_page(meeting_id: int) -> Response | tuple[str, int]:
-    def store() -> str:
-        document = upload_from_request(actor_or_401(), meeting_id)
-        return f"Đã tải lên “{document.title}”; máy chủ đang kiểm tra tệp."
+    """One or many PDFs at once (the form's file input takes several): each is stored on its
+    own, and those refused are listed with the reason while the others go on."""
+    refused: list[str] = []
 
-    return submit_workspace_form(meeting_id, form="document", action=store, anchor="documents")
+    def store() -> str:
+        results = upload_many_from_request(actor_or_401(), meeting_id)
+        stored = [r for _name, r in results if not isinstance(r, AppError)]
+        refused.extend(f"“{name}”: {r.message}" for name, r in results if isinstance(r, AppError))
+        if not stored:
+            first = next(r for _name, r in results if isinstance(r, AppError))
+            if len(results) == 1:
+                raise first
+            raise Invalid("Không tệp nào được nhận. " + "; ".join(refused), field="file")
+        if len(stored) == 1:
+            return f"Đã tải lên “{stored[0].title}”; máy chủ đang kiểm tra tệp."
+        return f"Đã tải lên {len(stored)} tài liệu; máy chủ đang kiểm tra từng tệp."
+
+    answer = submit_workspace_form(meeting_id, form="document", action=store, anchor="documents")
+    if refused and not isinstance(answer, tuple):
+        flash("Chưa nhận " + "; ".join(refused), "error")
+    return answer
 
 
 @bp.route("/documents/<int:document_id>/delete", methods=["POST"])

@@ -4,6 +4,7 @@ meeting list that searches without diacritics, filters and pages."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -157,3 +158,38 @@ def test_two_secretaries_editing_one_agenda_item_the_second_gets_a_conflict(
     )
     assert api.status_code == 409
     assert api.json["error"]["code"] == "edit_conflict"
+
+
+def test_several_pdfs_at_once_and_one_refused_does_not_stop_the_others(
+    client: FlaskClient, login: Login, meeting: MeetingFixture, app_db: Database
+) -> None:
+    from ecabinet.documents.service import list_documents
+    from tests.factories import sample_pdf
+
+    csrf = login.as_staff(meeting.secretary)
+    files = [
+        (io.BytesIO(sample_pdf("Báo cáo chính trị")), "bao-cao.pdf"),
+        (io.BytesIO(b"day khong phai PDF"), "gia-mao.pdf"),
+        (io.BytesIO(sample_pdf("Tờ trình")), "to-trinh.pdf"),
+    ]
+    answer = client.post(
+        f"/meetings/{meeting.id}/documents", data={"csrf_token": csrf, "file": files}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Đã tải lên 2 tài liệu" in page
+    assert "“gia-mao.pdf”" in page
+    with app_db.unit_of_work(write=False) as session:
+        assert sorted(d.filename for d in list_documents(session, meeting.id)) == [
+            "bao-cao.pdf",
+            "to-trinh.pdf",
+        ]
+    none = client.post(
+        f"/meetings/{meeting.id}/documents",
+        data={
+            "csrf_token": csrf,
+            "file": [(io.BytesIO(b"x"), "a.pdf"), (io.BytesIO(b"y"), "b.pdf")],
+        },
+    )
+    assert none.status_code == 422
+    assert "Không tệp nào được nhận" in none.get_data(as_text=True)

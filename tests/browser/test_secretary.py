@@ -1,0 +1,92 @@
+"""A secretary prepares a meeting in real Chromium: details in Vietnamese dates, three PDFs at
+once with a progress bar each, an attendee list with one bad row fixed after the preview,
+publishing; then a delegate's tablet shows it."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook  # type: ignore[import-untyped]
+
+from ecabinet.actor import Role
+from ecabinet.db import Database
+from tests.browser.test_chair_and_tablet import sign_in, watch
+from tests.factories import make_user, sample_pdf
+from tests.tools import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+def workbook(path: Path, phone_of_binh: str) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Họ và tên", "Chức vụ", "Đơn vị", "Số điện thoại", "Vai trò"])
+    sheet.append(["Nguyễn Văn An", "Bí thư", "Đảng ủy xã", "0912 345 001", "Chủ tọa"])
+    sheet.append(["Trần Thị Bình", "Phó Bí thư", "Đảng ủy xã", phone_of_binh, "Đại biểu"])
+    sheet.append(["Lê Văn Cường", "Chánh Văn phòng", "Văn phòng", "0912 345 003", "Đại biểu"])
+    out = io.BytesIO()
+    book.save(out)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_a_secretary_prepares_a_meeting_and_the_tablet_shows_it(
+    launch: Any, database: Database, live_server: ServerProcess, tmp_path: Path
+) -> None:
+    secretary = make_user(database, Role.SECRETARY)
+    problems: list[str] = []
+    page = launch("secretary").new_page()
+    watch(page, live_server, [], problems)
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, live_server, secretary.username)
+
+    page.click("text=+ Tạo cuộc họp")
+    page.fill("#f-title", "Họp Ban Thường vụ tháng 12")
+    page.fill("#f-kind", "Ban Thường vụ")
+    page.fill("#f-starts_at", "20/12/2026 08:00")
+    page.click("button:has-text('Tạo cuộc họp')")
+    page.wait_for_url(re.compile(r"/meetings/\d+$"))
+    meeting_id = int(page.url.rsplit("/", 1)[1])
+    for title in ("Khai mạc", "Báo cáo chính trị", "Bế mạc"):
+        page.fill("#agenda form.grid-form #f-title", title)
+        page.click("#agenda form.grid-form button[type=submit]")
+        page.wait_for_selector(f"#agenda li:has-text('{title}')")
+
+    pdfs = []
+    for name in ("bao-cao", "to-trinh", "nghi-quyet"):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(sample_pdf(name))
+        pdfs.append(str(path))
+    page.set_input_files("#f-file", pdfs)
+    page.click("form[data-bulk-upload] button[type=submit]")
+    page.wait_for_selector("[data-upload-progress] li:nth-child(3)")
+    page.wait_for_selector("#documents tbody tr:nth-child(3)", timeout=20_000)
+
+    page.set_input_files("#f-import-file", str(workbook(tmp_path / "ds.xlsx", "0912 34")))
+    page.click("button:has-text('Xem trước')")
+    page.wait_for_selector("text=Số điện thoại “0912 34” không hợp lệ.")
+    assert page.locator("button:has-text('Nhập ')").count() == 0  # nothing to confirm yet
+    page.go_back()
+    page.set_input_files("#f-import-file", str(workbook(tmp_path / "ds2.xlsx", "0912 345 002")))
+    page.click("button:has-text('Xem trước')")
+    page.click("button:has-text('Nhập 3 đại biểu')")
+    page.wait_for_selector("text=Đã nhập danh sách: thêm 3, cập nhật 0 đại biểu.")
+    assert page.locator("#attendees td:has-text('0912 345 002')").count() == 1
+
+    page.click("form[action$='/publish'] button")
+    page.wait_for_selector("text=Đã công bố cuộc họp.")
+
+    tablet_link = page.request.post(
+        f"{live_server.url}/api/v1/meetings/{meeting_id}/links",
+        headers={"X-CSRFToken": page.get_attribute("meta[name=csrf-token]", "content") or ""},
+    ).json()["links"][0]["url"]
+    tablet = launch("tablet").new_page()
+    watch(tablet, live_server, [], problems)
+    tablet.goto(tablet_link.replace("http://192.168.1.10:5000", live_server.url))
+    tablet.wait_for_selector("text=Họp Ban Thường vụ tháng 12")
+    tablet.wait_for_selector("text=Báo cáo chính trị")
+    assert problems == []
