@@ -90,3 +90,24 @@ def test_a_secretary_prepares_a_meeting_and_the_tablet_shows_it(
     tablet.wait_for_selector("text=Họp Ban Thường vụ tháng 12")
     tablet.wait_for_selector("text=Báo cáo chính trị")
     assert problems == []
+
+
+def test_the_workspace_fits_an_800_pixel_screen(
+    launch: Any, database: Database, live_server: ServerProcess
+) -> None:
+    """Names stay on one line and nothing scrolls sideways on an old office PC's screen."""
+    from tests.factories import make_attendee, make_meeting
+
+    meeting = make_meeting(database)
+    for name in ("Nguyễn Thị Thanh Hương", "Tôn Nữ Hoàng Phương Thảo", "Lê Văn Bình"):
+        make_attendee(database, meeting, name=name, phone="")
+    page = launch("office-pc", viewport={"width": 800, "height": 600}).new_page()
+    sign_in(page, live_server, meeting.secretary.username)
+    page.goto(f"{live_server.url}/meetings/{meeting.id}")
+    heights = page.eval_on_selector_all(
+        ".person-name", "spans => spans.map(s => s.getBoundingClientRect().height)"
+    )
+    line = page.eval_on_selector(".person-name", "s => parseFloat(getComputedStyle(s).lineHeight)")
+    assert len(heights) == 3
+    assert max(heights) < 1.5 * line, heights  # one line each
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
