@@ -420,30 +420,20 @@ def apply_import(
             field="file",
         )
     now = utcnow()
-    adds = [
-        {
-            "meeting_id": meeting_id,
-            "created_at": now,
-            "full_name": row.full_name,
-            "position": row.position,
-            "unit": row.unit,
-            "phone": row.phone,
-            "role": row.role,
+
+    def columns(row: ImportRow) -> dict[str, Any]:
+        return {
+            field: getattr(row, field)
+            for field in ("full_name", "position", "unit", "phone", "role")
         }
+
+    adds = [
+        {"meeting_id": meeting_id, "created_at": now, **columns(row)}
         for row in plan.rows
         if row.action == "add"
     ]
     updates = [
-        {
-            "id": row.attendee_id,
-            "full_name": row.full_name,
-            "position": row.position,
-            "unit": row.unit,
-            "phone": row.phone,
-            "role": row.role,
-        }
-        for row in plan.rows
-        if row.action == "update"
+        {"id": row.attendee_id, **columns(row)} for row in plan.rows if row.action == "update"
     ]
     # Many rows per statement: 50,000 attendees in seconds, not minutes.
     for start in range(0, len(adds), 5000):

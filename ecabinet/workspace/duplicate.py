@@ -8,6 +8,8 @@ their sha256 and deleted only when no row names them any more).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
@@ -42,42 +44,16 @@ def duplicate_meeting(
         ),
     )
     assert copy.id is not None
-    items: dict[int, int] = {}
-    for item in session.exec(
-        select(AgendaItem)
-        .where(AgendaItem.meeting_id == meeting_id)
-        .order_by(col(AgendaItem.position))
-    ):
-        new_item = AgendaItem(
-            meeting_id=copy.id,
-            position=item.position,
-            title=item.title,
-            presenter=item.presenter,
-            duration_minutes=item.duration_minutes,
-            notes=item.notes,
-        )
-        session.add(new_item)
-        session.flush()
-        assert item.id is not None
-        assert new_item.id is not None
-        items[item.id] = new_item.id
-    people: dict[int, int] = {}
-    for attendee in session.exec(
-        select(Attendee).where(Attendee.meeting_id == meeting_id).order_by(col(Attendee.id))
-    ):
-        new_attendee = Attendee(
-            meeting_id=copy.id,
-            full_name=attendee.full_name,
-            position=attendee.position,
-            unit=attendee.unit,
-            phone=attendee.phone,
-            role=attendee.role,
-        )
-        session.add(new_attendee)
-        session.flush()
-        assert attendee.id is not None
-        assert new_attendee.id is not None
-        people[attendee.id] = new_attendee.id
+    items = _copy_rows(
+        session,
+        AgendaItem,
+        meeting_id,
+        copy.id,
+        ("position", "title", "presenter", "duration_minutes", "notes"),
+    )
+    people = _copy_rows(
+        session, Attendee, meeting_id, copy.id, ("full_name", "position", "unit", "phone", "role")
+    )
     ready = select(Document).where(
         Document.meeting_id == meeting_id, Document.status == DocumentStatus.READY
     )
@@ -111,3 +87,19 @@ def duplicate_meeting(
                 )
     session.flush()
     return copy
+
+
+def _copy_rows(
+    session: Session, model: Any, source_id: int, target_id: int, fields: tuple[str, ...]
+) -> dict[int, int]:
+    """Copy a meeting's rows of `model` (these fields) to another meeting, in id order;
+    returns old id → new id."""
+    mapping: dict[int, int] = {}
+    for row in session.exec(
+        select(model).where(model.meeting_id == source_id).order_by(col(model.id))
+    ):
+        copied = model(meeting_id=target_id, **{field: getattr(row, field) for field in fields})
+        session.add(copied)
+        session.flush()
+        mapping[row.id] = copied.id
+    return mapping
