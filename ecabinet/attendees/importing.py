@@ -97,9 +97,8 @@ class ImportPlan:
             "existing": self.existing,
         }
 
-    def to_dict(self, *, limit: int | None = None) -> dict[str, Any]:
-        shown = self.rows if limit is None else self.rows[:limit]
-        return {**self.summary(), "rows": [asdict(row) for row in shown]}
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "rows": [asdict(row) for row in self.rows]}
 
 
 def _number(n: int) -> str:

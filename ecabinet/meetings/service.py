@@ -170,10 +170,6 @@ def _visible_to(actor: Actor) -> Any:
     )
 
 
-def list_meetings(session: Session, *, actor: Actor) -> list[Meeting]:
-    return search_meetings(session, actor=actor, filters=MeetingFilters(per_page=200))[0]
-
-
 def search_meetings(
     session: Session,
     *,

@@ -129,8 +129,9 @@ def _check_scope(
                     meeting = find_owner(own_session, int(kwargs[name]))
             else:
                 meeting = find_owner(db_session, int(kwargs[name]))
-                # The identity map holds rows weakly: keep this one, so the view's own
-                # lookup of the same meeting in this unit of work needs no second query.
+                # The identity map holds rows weakly: keep an ORM owner (item and document
+                # routes), so the view's lookup of that meeting needs no second query. A
+                # meeting_id route's owner is a plain row (meetings.service.meeting_row).
                 db_session.info["ecabinet.scope_owner"] = meeting
             if meeting is None:
                 raise NotFound()
