@@ -27,8 +27,7 @@ def list_items(meeting_id: int) -> Response:
         load_meeting(
             db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.VIEW_MEETING
         )
-        items = service.list_items(db_session, meeting_id)
-        return to_json([AgendaItemPublic.model_validate(i) for i in items])
+        return to_json(service.numbered(db_session, meeting_id))
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
@@ -38,8 +37,7 @@ def add_item(meeting_id: int) -> Response:
     data = parse_body(AgendaItemCreate)
     with database().unit_of_work() as db_session:
         item = service.add_item(db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data)
-        db_session.flush()
-        result = AgendaItemPublic.model_validate(item)
+        result = service.numbered_item(db_session, item)
     return to_json(result, 201)
 
 
@@ -50,22 +48,25 @@ def update_item(item_id: int) -> Response:
     data = parse_body(AgendaItemUpdate)
     with database().unit_of_work() as db_session:
         item = service.update_item(db_session, actor=actor_or_401(), item_id=item_id, data=data)
-        result = AgendaItemPublic.model_validate(item)
+        result = service.numbered_item(db_session, item)
     return to_json(result)
 
 
 @bp.route("/agenda/<int:item_id>/move", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 @api_doc(
-    summary="Move an agenda item to a position", body=AgendaItemMove, response=AgendaItemPublic
+    summary="Move an agenda item (with its sub-items) to a position, or under another item",
+    body=AgendaItemMove,
+    response=AgendaItemPublic,
 )
 def move_item(item_id: int) -> Response:
     data = parse_body(AgendaItemMove)
     with database().unit_of_work() as db_session:
+        parent = {"parent_id": data.parent_id} if "parent_id" in data.model_fields_set else {}
         item = service.move_item(
-            db_session, actor=actor_or_401(), item_id=item_id, position=data.position
+            db_session, actor=actor_or_401(), item_id=item_id, position=data.position, **parent
         )
-        result = AgendaItemPublic.model_validate(item)
+        result = service.numbered_item(db_session, item)
     return to_json(result)
 
 

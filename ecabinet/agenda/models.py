@@ -1,4 +1,9 @@
-"""Agenda items, ordered within a meeting by `position` (0-based, contiguous)."""
+"""Agenda items: one level of sub-items, ordered within a meeting by `position`.
+
+`position` is the item's place in the whole agenda read top to bottom (0-based, contiguous),
+each top-level item followed by its sub-items: the chair steps through items in that order,
+and numbering (agenda.numbering) is computed from it, never stored.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ class AgendaItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    # A sub-item's top-level item; None for a top-level item. Only one level deep.
+    parent_id: int | None = Field(
+        default=None, foreign_key="agenda_item.id", ondelete="CASCADE", index=True
+    )
     position: int
     title: str = Field(max_length=300)
     presenter: str = Field(default="", max_length=200)

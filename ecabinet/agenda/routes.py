@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.agenda import service
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemUpdate
-from ecabinet.errors import AppError
+from ecabinet.errors import AppError, Invalid
 from ecabinet.permissions import Perm
 from ecabinet.web import (
     actor_or_401,
@@ -21,15 +21,18 @@ from ecabinet.web import (
 bp = Blueprint("agenda", __name__)
 
 
-def _back(meeting_id: int) -> Response:
-    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="agenda"))
+def _back(meeting_id: int, item_id: int | None = None) -> Response:
+    # Back to the item just moved, so a keyboard user can press the next button at once.
+    anchor = "agenda" if item_id is None else f"item-{item_id}"
+    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor=anchor))
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def add(meeting_id: int) -> Response | tuple[str, int]:
     def add_item() -> str:
-        data = validate(AgendaItemCreate, form_data(ints=("duration_minutes", "position")))
+        fields = form_data(ints=("duration_minutes", "position", "parent_id"))
+        data = validate(AgendaItemCreate, fields)
         with database().unit_of_work() as db_session:
             service.add_item(db_session, actor=actor_or_401(), meeting_id=meeting_id, data=data)
         return "Đã thêm nội dung."
@@ -72,15 +75,21 @@ def edit(item_id: int) -> Response | tuple[str, int]:
 @bp.route("/agenda/<int:item_id>/move", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 def move(item_id: int) -> Response:
+    """The buttons beside each item: up, down, indent, outdent (the keyboard's way to do
+    what dragging does)."""
     actor = actor_or_401()
-    direction = -1 if request.form.get("direction") == "up" else 1
-    with database().unit_of_work() as db_session:
-        item = service.get_item(db_session, item_id)
-        service.move_item(
-            db_session, actor=actor, item_id=item_id, position=max(item.position + direction, 0)
-        )
-        meeting_id = item.meeting_id
-    return _back(meeting_id)
+    try:
+        step = service.Nudge(request.form.get("direction", ""))
+    except ValueError:
+        raise Invalid("Thao tác không hợp lệ.", field="direction") from None
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_item(db_session, item_id).meeting_id
+    try:
+        with database().unit_of_work() as db_session:
+            service.nudge_item(db_session, actor=actor, item_id=item_id, step=step)
+    except Invalid as exc:
+        flash(exc.message, "error")
+    return _back(meeting_id, item_id)
 
 
 @bp.route("/agenda/<int:item_id>/delete", methods=["POST"])

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
+from ecabinet.agenda.numbering import number_items
 from ecabinet.db import run
 from ecabinet.documents.models import Audience, Document, DocumentStatus
 from ecabinet.documents.service import audiences
@@ -29,7 +30,10 @@ STAFF_VIEW = "staff"
 
 class ItemState(TypedDict):
     id: int
+    parent_id: int | None  # a sub-item's top-level item
     position: int
+    number: str  # as printed in the list: "II" (top level), "1" (sub-item)
+    label: str  # on its own: "II", "II.1"
     title: str
     presenter: str
     duration_minutes: int | None
@@ -97,6 +101,7 @@ class Snapshot:
 _ITEMS = (
     select(
         col(AgendaItem.id),
+        col(AgendaItem.parent_id),
         col(AgendaItem.position),
         col(AgendaItem.title),
         col(AgendaItem.presenter),
@@ -129,6 +134,8 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
     if meeting is None:
         return None
     by_meeting = {"meeting_id": meeting_id}
+    items = run(session, _ITEMS, by_meeting).all()
+    numbers = number_items(items)
     shared: MeetingState = {
         "meeting_id": meeting_id,
         "version": meeting.version,
@@ -142,12 +149,15 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
         "items": [
             {
                 "id": row.id,
+                "parent_id": row.parent_id,
                 "position": row.position,
+                "number": numbers[row.id].number,
+                "label": numbers[row.id].label,
                 "title": row.title,
                 "presenter": row.presenter,
                 "duration_minutes": row.duration_minutes,
             }
-            for row in run(session, _ITEMS, by_meeting)
+            for row in items
         ],
         "documents": [],
     }

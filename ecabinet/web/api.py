@@ -3,7 +3,7 @@ and serialisation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, jsonify, request
@@ -63,10 +63,10 @@ def parse_body(schema: type[M]) -> M:
     return validate(schema, data)
 
 
-def to_json(value: BaseModel | list[BaseModel] | dict[str, Any], status: int = 200) -> Response:
+def to_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any], status: int = 200) -> Response:
     if isinstance(value, BaseModel):
         payload: Any = value.model_dump(mode="json")
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         payload = [item.model_dump(mode="json") for item in value]
     else:
         payload = value

@@ -51,6 +51,18 @@ def duplicate_meeting(
         copy.id,
         ("position", "title", "presenter", "duration_minutes", "notes"),
     )
+    # Sub-items point at their copied parents (a parent may have a later id than its child).
+    for old_id, parent_id in session.exec(
+        select(AgendaItem.id, AgendaItem.parent_id).where(
+            AgendaItem.meeting_id == meeting_id, col(AgendaItem.parent_id).is_not(None)
+        )
+    ):
+        assert old_id is not None
+        copied = session.get(AgendaItem, items[old_id])
+        assert copied is not None
+        assert parent_id is not None
+        copied.parent_id = items[parent_id]
+        session.add(copied)
     people = _copy_rows(
         session, Attendee, meeting_id, copy.id, ("full_name", "position", "unit", "phone", "role")
     )

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Role
-from ecabinet.agenda.service import list_items
+from ecabinet.agenda.service import agenda_groups, numbered
 from ecabinet.attendees.service import count_attendees, list_attendees_for
 from ecabinet.auth import service as auth
 from ecabinet.documents.service import audiences, list_documents
@@ -141,9 +141,11 @@ def render_workspace(
             db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
         )
         perms = meeting_perms(actor, meeting)
+        items = numbered(db_session, meeting_id)
         context = {
             "meeting": meeting,
-            "items": list_items(db_session, meeting_id),
+            "items": items,
+            **agenda_groups(items),
             "documents": list_documents(db_session, meeting_id),
             "audiences": audiences(db_session, meeting_id),
             "attendees": list_attendees_for(

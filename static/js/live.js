@@ -102,7 +102,7 @@
     }
     var position = document.getElementById("current-position");
     if (position) {
-      position.textContent = item ? "Nội dung " + (item.position + 1) + "/" + state.items.length : "";
+      position.textContent = item ? "Mục " + item.label + " · " + (item.position + 1) + "/" + state.items.length : "";
     }
   }
 
@@ -111,9 +111,10 @@
     while (list.firstChild) { list.removeChild(list.firstChild); }
     for (var i = 0; i < state.items.length; i++) {
       var item = state.items[i];
-      var li = el("li", item.id === state.current_item_id ? "current" : "");
+      var li = el("li", (item.parent_id ? "sub-item" : "top-item") + (item.id === state.current_item_id ? " current" : ""));
       li.setAttribute("data-item-id", String(item.id));
       if (item.id === state.current_item_id) { li.setAttribute("aria-current", "step"); }
+      li.appendChild(el("span", "item-number", item.number + "."));
       li.appendChild(el("span", "item-title", item.title));
       if (item.presenter) { li.appendChild(el("span", "item-meta", item.presenter)); }
       if (onClick) {

@@ -111,3 +111,70 @@ def test_the_workspace_fits_an_800_pixel_screen(
     assert len(heights) == 3
     assert max(heights) < 1.5 * line, heights  # one line each
     assert page.evaluate("document.documentElement.scrollWidth") <= 800
+
+
+def agenda_outline(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "#agenda li[data-item-id]",
+        "rows => rows.map(r => r.querySelector('.item-number').textContent + ' '"
+        " + r.querySelector('strong').textContent)",
+    )
+
+
+def test_the_agenda_reorders_by_dragging_and_by_keyboard(
+    launch: Any, database: Database, live_server: ServerProcess
+) -> None:
+    from tests.factories import make_meeting
+
+    meeting = make_meeting(database, items=4)
+    problems: list[str] = []
+    page = launch("secretary").new_page()
+    watch(page, live_server, [], problems)
+    sign_in(page, live_server, meeting.secretary.username)
+    page.goto(f"{live_server.url}/meetings/{meeting.id}")
+    titles = [f"Nội dung {n}: báo cáo tình hình" for n in (1, 2, 3, 4)]
+    assert agenda_outline(page) == [
+        f"{n}. {t}" for n, t in zip(("I", "II", "III", "IV"), titles, strict=True)
+    ]
+
+    # Drag the fourth item onto the top edge of the first: it goes first.
+    page.drag_and_drop(
+        f"#item-{meeting.item_ids[3]} .drag-handle",
+        f"#item-{meeting.item_ids[0]}",
+        target_position={"x": 40, "y": 3},
+    )
+    page.wait_for_selector(f"#agenda li#item-{meeting.item_ids[3]}:first-child")
+    assert [row.split(" ", 1)[1] for row in agenda_outline(page)] == [
+        titles[3], titles[0], titles[1], titles[2],
+    ]  # fmt: skip
+
+    # The keyboard way: Tab to the "→" of the third item and press Enter: it becomes a
+    # sub-item of the item above, numbered 1 under it; the page comes back to that item.
+    indent = page.locator(f"#item-{meeting.item_ids[1]} button[value=indent]")
+    indent.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#item-{meeting.item_ids[1]}.sub-item")
+    assert agenda_outline(page) == [
+        f"I. {titles[3]}",
+        f"II. {titles[0]}",
+        f"1. {titles[1]}",
+        f"III. {titles[2]}",
+    ]
+    assert page.url.endswith(f"#item-{meeting.item_ids[1]}")
+
+    # A section with a sub-item cannot itself become a sub-item: its "→" is disabled, and
+    # dragging it between another section's sub-items lands it beside that section instead.
+    assert page.locator(f"#item-{meeting.item_ids[0]} button[value=indent]").is_disabled()
+    page.drag_and_drop(
+        f"#item-{meeting.item_ids[2]} .drag-handle",
+        f"#item-{meeting.item_ids[1]}",
+        target_position={"x": 40, "y": 3},
+    )
+    page.wait_for_selector(f"#agenda li#item-{meeting.item_ids[2]}.sub-item")
+    assert agenda_outline(page) == [
+        f"I. {titles[3]}",
+        f"II. {titles[0]}",
+        f"1. {titles[2]}",
+        f"2. {titles[1]}",
+    ]
+    assert problems == []

@@ -70,6 +70,34 @@ def test_secretary_builds_a_meeting_over_the_api(client: FlaskClient, app_db: Da
         i["title"] for i in client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=auth).json
     ]
     assert titles == ["Bế mạc", "Khai mạc"]
+    # Sub-items: numbered by the server, moved under a section, refused past the end.
+    section = items[0]["id"]  # "Khai mạc", now second
+    sub = client.post(
+        f"/api/v1/meetings/{meeting_id}/agenda",
+        json={"title": "Điểm danh", "parent_id": section},
+        headers=auth,
+    )
+    assert sub.status_code == 201, sub.json
+    assert (sub.json["number"], sub.json["label"], sub.json["parent_id"]) == ("1", "II.1", section)
+    under = client.post(
+        f"/api/v1/agenda/{items[2]['id']}/move",
+        json={"position": 0, "parent_id": section},
+        headers=auth,
+    )
+    assert (under.json["label"], under.json["position"]) == ("I.1", 1), under.json
+    listed = client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=auth).json
+    assert [(i["label"], i["title"]) for i in listed] == [
+        ("I", "Khai mạc"),
+        ("I.1", "Bế mạc"),
+        ("I.2", "Điểm danh"),
+    ]
+    too_far = client.post(
+        f"/api/v1/agenda/{items[2]['id']}/move", json={"position": 5}, headers=auth
+    )
+    assert too_far.status_code == 422
+    assert too_far.json["error"]["code"] == "position_out_of_range"
+    assert too_far.json["error"]["field"] == "position"
+    assert "chọn từ 1 đến 2" in too_far.json["error"]["message"]
     attendee = client.post(
         f"/api/v1/meetings/{meeting_id}/attendees",
         json={

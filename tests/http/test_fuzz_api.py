@@ -182,6 +182,15 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         case.body = {"username": fuzz.admin.username, "password": PASSWORD}
     elif path.endswith("/live/jump"):
         case.body = {"item_id": world.meeting.item_ids[-1]}
+    elif path.endswith(("/move", "/agenda")):
+        # Random positions and parents are rightly refused (422 position_out_of_range,
+        # agenda_parent_invalid): aimed cases name a place that exists.
+        aimed = {**body, "position": int(body.get("position") or 0) % 2}
+        if aimed.get("parent_id") is not None:
+            aimed["parent_id"] = world.meeting.item_ids[0]
+        if path.endswith("/move"):
+            aimed.pop("parent_id", None)  # the moved item may be that parent itself
+        case.body = aimed
     elif method == "POST" and path.endswith("/documents"):
         # The multipart upload: Schemathesis fills the binary `file` part with random bytes,
         # which the server rightly refuses (422 pdf_unreadable). Aimed cases keep the

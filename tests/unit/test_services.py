@@ -130,7 +130,7 @@ def test_move_item_keeps_positions_contiguous(database: Database) -> None:
     before = titles(database, meeting.id)
     with database.unit_of_work() as session:
         agenda.move_item(
-            session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=99
+            session, actor=meeting.secretary.actor, item_id=meeting.item_ids[0], position=3
         )
     after = titles(database, meeting.id)
     assert after == [*before[1:], before[0]]
