@@ -114,11 +114,12 @@ def test_the_workspace_fits_an_800_pixel_screen(
 
 
 def agenda_outline(page: Any) -> list[str]:
-    return page.eval_on_selector_all(
+    rows: list[str] = page.eval_on_selector_all(
         "#agenda li[data-item-id]",
         "rows => rows.map(r => r.querySelector('.item-number').textContent + ' '"
         " + r.querySelector('strong').textContent)",
     )
+    return rows
 
 
 def test_the_agenda_reorders_by_dragging_and_by_keyboard(

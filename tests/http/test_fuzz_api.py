@@ -185,7 +185,8 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
     elif path.endswith(("/move", "/agenda")):
         # Random positions and parents are rightly refused (422 position_out_of_range,
         # agenda_parent_invalid): aimed cases name a place that exists.
-        aimed = {**body, "position": int(body.get("position") or 0) % 2}
+        position = body.get("position")
+        aimed = {**body, "position": position % 2 if isinstance(position, int) else 0}
         if aimed.get("parent_id") is not None:
             aimed["parent_id"] = world.meeting.item_ids[0]
         if path.endswith("/move"):

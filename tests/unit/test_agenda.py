@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecabinet.agenda import service as agenda
+from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.numbering import number_items, roman
 from ecabinet.agenda.schemas import AgendaItemCreate
 from ecabinet.db import Database
@@ -42,7 +43,9 @@ def add(
         return item.id
 
 
-def move(database: Database, meeting: MeetingFixture, item_id: int, position: int, **kw: object):
+def move(
+    database: Database, meeting: MeetingFixture, item_id: int, position: int, **kw: int | None
+) -> AgendaItem:
     with database.unit_of_work() as session:
         return agenda.move_item(
             session, actor=meeting.secretary.actor, item_id=item_id, position=position, **kw
