@@ -121,6 +121,7 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "meeting_id": meeting.id,
         "item_id": meeting.item_ids[0],
         "document_id": document.id,
+        "number": 1,  # the document's first revision
         "attendee_id": make_attendee(app_db, meeting, phone="0912111222"),
         "job_id": job_id,
         "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others

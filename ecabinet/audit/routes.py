@@ -32,6 +32,8 @@ ACTIONS = {
     "attendees.import": "Nhập danh sách đại biểu",
     "document.add": "Tải lên tài liệu",
     "document.delete": "Xóa tài liệu",
+    "document.revise": "Tải lên bản mới của tài liệu",
+    "document.update": "Sửa thông tin tài liệu",
     "document.audience": "Đổi người được xem tài liệu",
     "links.issue": "Cấp liên kết máy tính bảng",
 }
@@ -55,6 +57,7 @@ FIELDS = {
     "phone": "Số điện thoại",
     "role": "Vai trò",
     "audience": "Người được xem",
+    "revision": "Bản",
     "added": "Thêm",
     "updated": "Cập nhật",
     "count": "Số lượng",

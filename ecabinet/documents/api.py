@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet.documents import service, upload
-from ecabinet.documents.http import storage, upload_from_request
+from ecabinet.documents import revisions, service, upload
+from ecabinet.documents.http import storage, upload_from_request, upload_revision_from_request
 from ecabinet.documents.schemas import (
     AudiencePublic,
     AudienceUpdate,
     DocumentPublic,
     DocumentUploadFields,
+    RevisionPublic,
+    RevisionUploadFields,
 )
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import Perm
@@ -71,6 +73,34 @@ def get_document(document_id: int) -> Response:
 def delete_document(document_id: int) -> Response:
     upload.delete_document(database(), storage(), actor=actor_or_401(), document_id=document_id)
     return Response(status=204)
+
+
+@bp.route("/documents/<int:document_id>/revisions", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Every revision of a document, newest first (file: "
+    "/documents/{id}/revisions/{number}/file)",
+    response=RevisionPublic,
+    many=True,
+)
+def list_revisions(document_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        found = revisions.list_revisions(db_session, actor=actor_or_401(), document_id=document_id)
+        return to_json([RevisionPublic.model_validate(r) for r in found])
+
+
+@bp.route("/documents/<int:document_id>/revisions", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Upload a new revision (multipart/form-data: `file`); it becomes current once "
+    "checked, and the one it replaces is kept",
+    body=RevisionUploadFields,
+    response=RevisionPublic,
+    status=201,
+    multipart={"file": "The new revision's file"},
+)
+def upload_revision(document_id: int) -> Response:
+    return to_json(upload_revision_from_request(actor_or_401(), document_id), 201)
 
 
 @bp.route("/documents/<int:document_id>/audience", methods=["GET"])

@@ -7,8 +7,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
-from ecabinet.documents import service, upload
-from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields
+from ecabinet.documents import revisions, service, upload
+from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields, RevisionPublic
 from ecabinet.documents.storage import Storage
 from ecabinet.errors import AppError, Invalid, NotFound
 from ecabinet.permissions import Perm
@@ -68,6 +68,47 @@ def _upload(actor: Actor, meeting_id: int, file: FileStorage, keep_title: bool) 
         attendee_ids=fields.chosen(),
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
     )
+
+
+def upload_revision_from_request(actor: Actor, document_id: int) -> RevisionPublic:
+    """A new revision of a document from the multipart `file` part."""
+    file: FileStorage | None = request.files.get("file")
+    if file is None or not file.filename:
+        raise Invalid("Vui lòng chọn tệp của bản mới.", code="upload_missing", field="file")
+    return upload.upload_revision(
+        database(),
+        storage(),
+        actor=actor,
+        document_id=document_id,
+        stream=file.stream,
+        filename=file.filename,
+        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+    )
+
+
+def send_revision(actor: Actor, document_id: int, number: int) -> Response:
+    """Any revision's bytes, for staff of the meeting, as a download named after its number."""
+    with database().unit_of_work(write=False) as db_session:
+        _document, revision = revisions.get_revision(
+            db_session, actor=actor, document_id=document_id, number=number
+        )
+    path = storage().path_for(revision.sha256)
+    if not path.is_file():
+        raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
+    stem, dot, extension = revision.filename.rpartition(".")
+    response = send_file(
+        path,
+        mimetype=revision.content_type,
+        download_name=f"{stem} (bản {revision.number}){dot}{extension}"
+        if dot
+        else revision.filename,
+        as_attachment=True,
+        conditional=True,
+        etag=revision.sha256,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def send_document(actor: Actor, document_id: int) -> Response:

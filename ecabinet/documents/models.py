@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from ecabinet.timeutil import UtcDateTime, utcnow
@@ -14,6 +15,7 @@ class DocumentStatus(StrEnum):
     PROCESSING = "processing"  # stored; the documents.inspect job has not finished
     READY = "ready"  # checked: tablets get it
     REJECTED = "rejected"  # the check refused it; rejection_* say why
+    SUPERSEDED = "superseded"  # (revisions only) was current until a later one became ready
 
 
 class Audience(StrEnum):
@@ -41,8 +43,12 @@ class Document(SQLModel, table=True):
     rejection_message: str = Field(default="", max_length=300)
     has_thumbnail: bool = False  # storage.thumbnail_path(sha256) holds a first-page PNG
     audience: str = Field(default=Audience.ALL, max_length=16)
-    # "normal" only for now; secret tiers ("mat", "toi_mat") arrive with the confidentiality issue.
+    # meetings.models.Confidentiality: normal, mat, toi_mat. Serving a secret tier's bytes
+    # records who (document_access) before they leave.
     confidentiality: str = Field(default="normal", max_length=16)
+    # The current revision's number: the file fields above are that revision's (a copy of
+    # its document_revision row), so every reader of the current file reads one row.
+    revision: int = 1
     uploaded_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
     )
@@ -60,3 +66,64 @@ class DocumentAudience(SQLModel, table=True):
     attendee_id: int = Field(
         foreign_key="attendee.id", ondelete="CASCADE", primary_key=True, index=True
     )
+
+
+class DocumentRevision(SQLModel, table=True):
+    """Every revision of a document: the current one (mirrored in its document row), those
+    it replaced (superseded, still downloadable by staff) and newer uploads still being
+    checked or refused. A new upload becomes current only once its check passes, so
+    tablets never lose the document in between."""
+
+    __tablename__ = "document_revision"
+    __table_args__ = (
+        UniqueConstraint("document_id", "number", name="uq_document_revision_number"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    number: int  # 1, 2, ... per document
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/pdf", max_length=100)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    page_count: int = 0
+    status: str = Field(default=DocumentStatus.PROCESSING, max_length=16)
+    rejection_code: str = Field(default="", max_length=40)
+    rejection_message: str = Field(default="", max_length=300)
+    has_thumbnail: bool = False
+    uploaded_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class DocumentAccess(SQLModel, table=True):
+    """A viewing of a Mật / Tối mật document, recorded before its bytes leave: one row per
+    viewer, revision and viewing (the Range requests of one reading share a row). Kept when
+    the document, meeting or person goes: the record says what happened then."""
+
+    __tablename__ = "document_access"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int | None = Field(
+        default=None, foreign_key="document.id", ondelete="SET NULL", index=True
+    )
+    meeting_id: int | None = Field(
+        default=None, foreign_key="meeting.id", ondelete="SET NULL", index=True
+    )
+    revision: int
+    confidentiality: str = Field(max_length=16)
+    title: str = Field(max_length=300)  # as it was then
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    attendee_id: int | None = Field(default=None, foreign_key="attendee.id", ondelete="SET NULL")
+    viewer_name: str = Field(default="", max_length=200)  # as it was then
+    via: str = Field(max_length=16)  # file, download, thumbnail
+    first_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    last_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
+    requests: int = 1  # responses this viewing covered (pdf.js reads in ranges)

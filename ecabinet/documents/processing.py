@@ -12,7 +12,7 @@ import logging
 
 from ecabinet.db import Database
 from ecabinet.documents import service
-from ecabinet.documents.models import Document, DocumentStatus
+from ecabinet.documents.models import DocumentStatus
 from ecabinet.documents.pdf import PdfInfo, PdfLimits, inspect_pdf
 from ecabinet.documents.storage import Storage
 from ecabinet.errors import Invalid
@@ -23,14 +23,24 @@ log = logging.getLogger(__name__)
 
 
 def inspect_document(
-    database: Database, storage: Storage, *, document_id: int, limits: PdfLimits
+    database: Database,
+    storage: Storage,
+    *,
+    document_id: int,
+    revision_id: int | None = None,
+    limits: PdfLimits,
 ) -> str | None:
-    """Check one processing document; returns its new status (None: nothing to do)."""
+    """Check one processing revision (default: the document's current one); returns its new
+    status (None: nothing to do)."""
+    payload: dict[str, object] = {"document_id": document_id}
+    if revision_id is not None:
+        payload["revision_id"] = revision_id
     with database.unit_of_work(write=False) as session:
-        document = session.get(Document, document_id)
-        if document is None or document.status != DocumentStatus.PROCESSING:
+        revision = service.revision_to_inspect(session, payload)
+        if revision is None or revision.status != DocumentStatus.PROCESSING:
             return None
-        sha256 = document.sha256
+        assert revision.id is not None
+        found_id, sha256 = revision.id, revision.sha256
     path = storage.path_for(sha256)
     head = b""
     if path.is_file():
@@ -48,13 +58,13 @@ def inspect_document(
             storage.keep_thumbnail(sha256, rendered)
         with database.unit_of_work() as session:
             updated = service.record_inspection(
-                session, document_id=document_id, info=info, rejection=rejection
+                session, revision_id=found_id, info=info, rejection=rejection
             )
             status = updated.status if updated is not None else None
     finally:
         rendered.unlink(missing_ok=True)
     if rejection is not None:
-        log.info("document %s rejected: %s", document_id, rejection.code)
+        log.info("document %s revision %s rejected: %s", document_id, found_id, rejection.code)
     return status
 
 
@@ -62,8 +72,13 @@ def register(runner: JobRunner, database: Database, storage: Storage, limits: Pd
     """Give the runner the documents.inspect job kind."""
 
     def run(job: ClaimedJob) -> None:
+        revision_id = job.payload.get("revision_id")
         inspect_document(
-            database, storage, document_id=int(job.payload["document_id"]), limits=limits
+            database,
+            storage,
+            document_id=int(job.payload["document_id"]),
+            revision_id=None if revision_id is None else int(revision_id),
+            limits=limits,
         )
 
     runner.register(service.INSPECT_JOB, run)

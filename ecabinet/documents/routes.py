@@ -8,9 +8,11 @@ from werkzeug.wrappers import Response
 from ecabinet.documents import service, upload
 from ecabinet.documents.http import (
     send_document,
+    send_revision,
     send_thumbnail,
     storage,
     upload_many_from_request,
+    upload_revision_from_request,
 )
 from ecabinet.documents.models import Audience
 from ecabinet.errors import AppError, Invalid
@@ -63,6 +65,39 @@ def delete(document_id: int) -> Response:
 @requires(Perm.VIEW_MEETING)
 def file(document_id: int) -> Response:
     return send_document(actor_or_401(), document_id)
+
+
+@bp.route("/documents/<int:document_id>/revisions/<int:number>/file", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+def revision_file(document_id: int, number: int) -> Response:
+    return send_revision(actor_or_401(), document_id, number)
+
+
+@bp.route("/documents/<int:document_id>/revisions", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def revise(document_id: int) -> Response:
+    """The workspace's "new revision" form under each document."""
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+        ).meeting_id
+
+    try:
+        revision = upload_revision_from_request(actor, document_id)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        # Only a file was chosen: nothing typed is lost by showing the reason above the list.
+        flash(f"Chưa nhận bản mới: {exc.message}", "error")
+    else:
+        flash(
+            f"Đã tải lên bản {revision.number}; bản này thành bản hiện hành khi kiểm tra xong.",
+            "success",
+        )
+    return redirect(
+        url_for("workspace.meeting", meeting_id=meeting_id, _anchor=f"doc-{document_id}")
+    )
 
 
 @bp.route("/documents/<int:document_id>/thumbnail.png", methods=["GET"])

@@ -62,6 +62,33 @@ class DocumentPublic(BaseModel):
     has_thumbnail: bool
     audience: str = Field(description="all: every attendee; chosen: see /audience")
     confidentiality: str
+    revision: int = Field(description="The current revision's number (1 for a first upload)")
+    created_at: datetime
+
+
+class RevisionUploadFields(BaseModel):
+    """A new revision is only its `file` part: its title, audience and level stay the
+    document's."""
+
+    model_config = ConfigDict(extra="forbid", title="RevisionUpload")
+
+
+class RevisionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    document_id: int
+    number: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    page_count: int
+    status: str = Field(
+        description="processing, ready (current), superseded (replaced by a later one) or rejected"
+    )
+    rejection_code: str
+    rejection_message: str
     created_at: datetime
 
 

@@ -11,7 +11,13 @@ from sqlmodel import Session, col, delete, func, select
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
-from ecabinet.documents.models import Audience, Document, DocumentAudience, DocumentStatus
+from ecabinet.documents.models import (
+    Audience,
+    Document,
+    DocumentAudience,
+    DocumentRevision,
+    DocumentStatus,
+)
 from ecabinet.documents.pdf import PdfInfo
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
@@ -210,62 +216,163 @@ def add_document(
     session.add(document)
     session.flush()
     assert document.id is not None
+    first = first_revision(document)
+    session.add(first)
+    session.flush()
     # Chosen before it is ever ready: no push can carry it to anyone else first.
     for attendee_id in _chosen_attendees(session, meeting_id, audience, attendee_ids):
         session.add(DocumentAudience(document_id=document.id, attendee_id=attendee_id))
-    jobs.enqueue(
-        session,
-        INSPECT_JOB,
-        {"document_id": document.id},
-        key=f"{INSPECT_JOB}:{document.id}",
-        max_attempts=3,
-    )
+    enqueue_inspection(session, first)
     audit(session, actor, meeting_id=meeting_id, action="document.add", subject=document.title)
     # No push yet: tablets see a document once it is ready (record_inspection).
     return document
 
 
+FILE_FIELDS = (
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "page_count",
+    "status",
+    "rejection_code",
+    "rejection_message",
+    "has_thumbnail",
+    "uploaded_by_id",
+)
+
+
+def first_revision(document: Document) -> DocumentRevision:
+    """Revision 1 of a new document: a copy of its file fields."""
+    assert document.id is not None
+    return DocumentRevision(
+        document_id=document.id,
+        number=1,
+        created_at=document.created_at,
+        **{name: getattr(document, name) for name in FILE_FIELDS},
+    )
+
+
+def enqueue_inspection(session: Session, revision: DocumentRevision) -> None:
+    """The documents.inspect job for one revision, in the caller's transaction."""
+    assert revision.id is not None
+    jobs.enqueue(
+        session,
+        INSPECT_JOB,
+        {"document_id": revision.document_id, "revision_id": revision.id},
+        key=f"{INSPECT_JOB}:r{revision.id}",
+        max_attempts=3,
+    )
+
+
+def revision_to_inspect(session: Session, payload: dict[str, object]) -> DocumentRevision | None:
+    """The revision a documents.inspect job names (jobs queued before revisions existed name
+    only the document: its current revision)."""
+    if "revision_id" in payload:
+        return session.get(DocumentRevision, int(str(payload["revision_id"])))
+    document = session.get(Document, int(str(payload["document_id"])))
+    if document is None:
+        return None
+    return session.exec(
+        select(DocumentRevision).where(
+            DocumentRevision.document_id == document.id,
+            DocumentRevision.number == document.revision,
+        )
+    ).first()
+
+
 def record_inspection(
     session: Session,
     *,
-    document_id: int,
+    revision_id: int,
     info: PdfInfo | None = None,
     rejection: Invalid | None = None,
-) -> Document | None:
-    """The outcome of the documents.inspect job. Idempotent: a document that is no longer
-    processing (inspected by an earlier run, or deleted) is left as it is."""
-    document = session.get(Document, document_id)
-    if document is None or document.status != DocumentStatus.PROCESSING:
+) -> DocumentRevision | None:
+    """The outcome of the documents.inspect job for one revision. A document's first revision
+    makes the document ready or rejected; a later one that passes becomes current (the one it
+    replaces is kept, superseded) and tablets get it at once; a later one refused leaves the
+    document as it was. Idempotent: a revision no longer processing is left as it is."""
+    revision = session.get(DocumentRevision, revision_id)
+    if revision is None or revision.status != DocumentStatus.PROCESSING:
         return None
+    document = session.get(Document, revision.document_id)
+    assert document is not None  # the revision cascades away with its document
     if info is not None:
-        document.status = DocumentStatus.READY
-        document.page_count = info.page_count
-        document.has_thumbnail = info.thumbnail
-        session.add(document)
-        meetings.touch(session, document.meeting_id)  # tablets get it now
+        revision.status = DocumentStatus.READY
+        revision.page_count = info.page_count
+        revision.has_thumbnail = info.thumbnail
     else:
         assert rejection is not None
-        document.status = DocumentStatus.REJECTED
-        document.rejection_code = rejection.code[:40]
-        document.rejection_message = rejection.message[:300]
-        session.add(document)
-    return document
+        revision.status = DocumentStatus.REJECTED
+        revision.rejection_code = rejection.code[:40]
+        revision.rejection_message = rejection.message[:300]
+    session.add(revision)
+    if revision.number == document.revision:  # the first upload: the document is its revision
+        _make_current(session, document, revision)
+    elif revision.status == DocumentStatus.READY:
+        if revision.number > document.revision:
+            current = _revision(session, document.id, document.revision)
+            if current is not None and current.status == DocumentStatus.READY:
+                current.status = DocumentStatus.SUPERSEDED
+                session.add(current)
+            _make_current(session, document, revision)
+        else:  # a later upload was checked first and is already current
+            revision.status = DocumentStatus.SUPERSEDED
+    return revision
 
 
-def delete_document(session: Session, *, actor: Actor, document_id: int) -> str:
-    """Delete the row; returns its sha256 so the caller can drop an unreferenced blob."""
+def _revision(session: Session, document_id: int | None, number: int) -> DocumentRevision | None:
+    return session.exec(
+        select(DocumentRevision).where(
+            DocumentRevision.document_id == document_id, DocumentRevision.number == number
+        )
+    ).first()
+
+
+def _make_current(session: Session, document: Document, revision: DocumentRevision) -> None:
+    for name in FILE_FIELDS:
+        setattr(document, name, getattr(revision, name))
+    document.revision = revision.number
+    session.add(document)
+    if document.status == DocumentStatus.READY:
+        meetings.touch(session, document.meeting_id)  # tablets get it now
+
+
+def delete_document(session: Session, *, actor: Actor, document_id: int) -> list[str]:
+    """Delete the document with its revisions; returns their sha256 so the caller can drop
+    the blobs no row points at any more."""
     document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
-    sha256, meeting_id = document.sha256, document.meeting_id
+    meeting_id = document.meeting_id
+    hashes = [document.sha256, *_revision_hashes(session, document.id)]
     audit(session, actor, meeting_id=meeting_id, action="document.delete", subject=document.title)
     session.delete(document)
     meetings.touch(session, meeting_id)
-    return sha256
+    return hashes
+
+
+def _revision_hashes(session: Session, document_id: int | None) -> list[str]:
+    return list(
+        session.exec(
+            select(DocumentRevision.sha256).where(DocumentRevision.document_id == document_id)
+        )
+    )
 
 
 def hashes_of_meeting(session: Session, meeting_id: int) -> list[str]:
-    return list(session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id)))
+    """The blobs of every revision of a meeting's documents."""
+    current = session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id))
+    revisions = session.exec(
+        select(DocumentRevision.sha256)
+        .join(Document, col(Document.id) == DocumentRevision.document_id)
+        .where(Document.meeting_id == meeting_id)
+    )
+    return [*current, *revisions]
 
 
 def is_referenced(session: Session, sha256: str) -> bool:
-    return session.exec(select(Document.id).where(Document.sha256 == sha256)).first() is not None
+    """Does any document or revision still point at this blob?"""
+    if session.exec(select(Document.id).where(Document.sha256 == sha256)).first() is not None:
+        return True
+    revision = select(DocumentRevision.id).where(DocumentRevision.sha256 == sha256)
+    return session.exec(revision).first() is not None

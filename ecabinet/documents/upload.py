@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
@@ -14,15 +14,16 @@ from sqlmodel import Session
 from ecabinet import failpoints
 from ecabinet.actor import Actor
 from ecabinet.db import Database
-from ecabinet.documents import service
+from ecabinet.documents import revisions, service
 from ecabinet.documents.models import Audience
 from ecabinet.documents.pdf import check_header
-from ecabinet.documents.schemas import DocumentPublic
-from ecabinet.documents.storage import Storage
+from ecabinet.documents.schemas import DocumentPublic, RevisionPublic
+from ecabinet.documents.storage import ReceivedBlob, Storage
 from ecabinet.events import DomainEvent, OnRecord
 from ecabinet.meetings.events import MeetingDeleting
 
 log = logging.getLogger(__name__)
+Stored = TypeVar("Stored")
 
 
 def upload_document(
@@ -42,6 +43,56 @@ def upload_document(
     """Store one PDF as processing, with its inspection job; on any failure, a crash
     included, no row and no new file remain. The deep check runs in that job, off the
     request (documents/processing.py); here only the cheap ones: size, empty, a PDF header."""
+
+    def record(session: Session, blob: ReceivedBlob) -> DocumentPublic:
+        document = service.add_document(
+            session,
+            actor=actor,
+            meeting_id=meeting_id,
+            blob=blob,
+            filename=filename,
+            title=title,
+            agenda_item_id=agenda_item_id,
+            audience=audience,
+            attendee_ids=attendee_ids,
+        )
+        session.flush()
+        return DocumentPublic.model_validate(document)
+
+    return _store(database, storage, stream, max_bytes, record)
+
+
+def upload_revision(
+    database: Database,
+    storage: Storage,
+    *,
+    actor: Actor,
+    document_id: int,
+    stream: IO[bytes],
+    filename: str,
+    max_bytes: int,
+) -> RevisionPublic:
+    """Store a new revision of a document, checked like a first upload; all or nothing."""
+
+    def record(session: Session, blob: ReceivedBlob) -> RevisionPublic:
+        revision = revisions.add_revision(
+            session, actor=actor, document_id=document_id, blob=blob, filename=filename
+        )
+        return RevisionPublic.model_validate(revision)
+
+    return _store(database, storage, stream, max_bytes, record)
+
+
+def _store(
+    database: Database,
+    storage: Storage,
+    stream: IO[bytes],
+    max_bytes: int,
+    record: Callable[[Session, ReceivedBlob], Stored],
+) -> Stored:
+    """Receive a file, check its header, record it with `record` in one unit of work and move
+    it into place before the commit. On any failure, a crash included, no row and no new
+    file remain (the intent lets start-up finish the clean-up)."""
     blob = storage.receive(stream, max_bytes=max_bytes)
     failpoints.reach("upload.received")
     created = False
@@ -51,23 +102,11 @@ def upload_document(
         intent = storage.intend(blob.sha256)
         failpoints.reach("upload.intended")
         with database.unit_of_work() as session:
-            document = service.add_document(
-                session,
-                actor=actor,
-                meeting_id=meeting_id,
-                blob=blob,
-                filename=filename,
-                title=title,
-                agenda_item_id=agenda_item_id,
-                audience=audience,
-                attendee_ids=attendee_ids,
-            )
-            session.flush()
+            result = record(session, blob)
             # In place before the commit, so a committed row never lacks its file; the
             # intent covers a crash between here and the commit.
             created = storage.promote(blob)
             failpoints.reach("upload.promoted")
-            result = DocumentPublic.model_validate(document)
         failpoints.reach("upload.committed")
     except BaseException:
         storage.discard(blob)
@@ -87,7 +126,7 @@ def delete_document(
     delete_with_blobs(
         database,
         storage,
-        lambda session: [service.delete_document(session, actor=actor, document_id=document_id)],
+        lambda session: service.delete_document(session, actor=actor, document_id=document_id),
     )
 
 

@@ -45,6 +45,7 @@ class DocumentState(TypedDict):
     agenda_item_id: int | None
     page_count: int
     size: int
+    revision: int  # the current revision: a new one replaces the file at the same url
     url: str
     restricted: NotRequired[bool]  # staff views only: for chosen attendees, not everyone
 
@@ -117,6 +118,7 @@ _READY_DOCUMENTS = (
         col(Document.agenda_item_id),
         col(Document.page_count),
         col(Document.size),
+        col(Document.revision),
         col(Document.audience),
     )
     .where(
@@ -174,6 +176,7 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
                 "agenda_item_id": row.agenda_item_id,
                 "page_count": row.page_count,
                 "size": row.size,
+                "revision": row.revision,
                 "url": DOCUMENT_URL.format(id=row.id),
             },
             None if row.audience == Audience.ALL else chosen.get(row.id, frozenset()),

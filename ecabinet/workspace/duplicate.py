@@ -16,6 +16,7 @@ from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
 from ecabinet.documents.models import Document, DocumentAudience, DocumentStatus
+from ecabinet.documents.service import first_revision
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Confidentiality, Meeting
 from ecabinet.meetings.schemas import MeetingCreate
@@ -87,6 +88,7 @@ def duplicate_meeting(
         )
         session.add(new_document)
         session.flush()
+        session.add(first_revision(new_document))  # the copy starts at its own revision 1
         assert document.id is not None
         assert new_document.id is not None
         chosen = session.exec(

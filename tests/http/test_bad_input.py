@@ -43,7 +43,8 @@ def write_routes(app: Flask) -> list[tuple[str, str, bool]]:
         view = app.view_functions[rule.endpoint]
         doc = getattr(view, OPENAPI_ATTR, None) or {}
         for method in sorted((rule.methods or set()) & {"POST", "PATCH", "DELETE"}):
-            found.append((rule.rule, method, doc.get("body") is not None))
+            takes_body = doc.get("body") is not None or bool(doc.get("multipart"))
+            found.append((rule.rule, method, takes_body))
     return found
 
 

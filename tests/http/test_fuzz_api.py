@@ -192,6 +192,9 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         if path.endswith("/move"):
             aimed.pop("parent_id", None)  # the moved item may be that parent itself
         case.body = aimed
+    elif method == "POST" and path.endswith("/revisions"):
+        revised: dict[str, Any] = {**body, "file": sample_pdf("bản mới")}
+        case.body = revised  # random bytes are rightly refused
     elif method == "POST" and path.endswith("/documents"):
         # The multipart upload: Schemathesis fills the binary `file` part with random bytes,
         # which the server rightly refuses (422 pdf_unreadable). Aimed cases keep the
