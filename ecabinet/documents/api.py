@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from ecabinet.documents import revisions, service, upload
+from ecabinet.documents import access, revisions, service, upload
 from ecabinet.documents.http import storage, upload_from_request, upload_revision_from_request
 from ecabinet.documents.schemas import (
+    AccessPublic,
     AudiencePublic,
     AudienceUpdate,
     DocumentPublic,
+    DocumentUpdate,
     DocumentUploadFields,
     RevisionPublic,
     RevisionUploadFields,
@@ -65,6 +67,40 @@ def get_document(document_id: int) -> Response:
             db_session, actor=actor_or_401(), document_id=document_id, perm=Perm.VIEW_MEETING
         )
         return to_json(DocumentPublic.model_validate(document))
+
+
+@bp.route("/documents/<int:document_id>", methods=["PATCH"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Rename a document, attach it to an agenda item or change its level",
+    body=DocumentUpdate,
+    response=DocumentPublic,
+)
+def update_document(document_id: int) -> Response:
+    data = parse_body(DocumentUpdate)
+    with database().unit_of_work() as db_session:
+        document = service.update_document(
+            db_session, actor=actor_or_401(), document_id=document_id, data=data
+        )
+        result = DocumentPublic.model_validate(document)
+    return to_json(result)
+
+
+@bp.route("/documents/<int:document_id>/viewings", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Who viewed a Mật / Tối mật document, when and which revision, newest first",
+    response=AccessPublic,
+    many=True,
+)
+def list_viewings(document_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        service.get_document(
+            db_session, actor=actor_or_401(), document_id=document_id, perm=Perm.EDIT_MEETING
+        )
+        return to_json(
+            [AccessPublic.model_validate(v) for v in access.viewings(db_session, document_id)]
+        )
 
 
 @bp.route("/documents/<int:document_id>", methods=["DELETE"])

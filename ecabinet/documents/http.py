@@ -7,10 +7,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
-from ecabinet.documents import revisions, service, upload
+from ecabinet.documents import access, revisions, service, upload
+from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields, RevisionPublic
 from ecabinet.documents.storage import Storage
 from ecabinet.errors import AppError, Invalid, NotFound
+from ecabinet.meetings.models import Meeting
 from ecabinet.permissions import Perm
 from ecabinet.web import database, form_data, validate
 
@@ -66,6 +68,7 @@ def _upload(actor: Actor, meeting_id: int, file: FileStorage, keep_title: bool) 
         agenda_item_id=fields.agenda_item_id,
         audience=fields.audience,
         attendee_ids=fields.chosen(),
+        confidentiality=fields.confidentiality,
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
     )
 
@@ -86,12 +89,36 @@ def upload_revision_from_request(actor: Actor, document_id: int) -> RevisionPubl
     )
 
 
+def _readable(actor: Actor, document_id: int, *, via: str, number: int | None = None) -> Document:
+    """The document `actor` may read (one rule: service.get_document); a Mật / Tối mật one
+    only after its viewing is recorded (access.py), so no secret byte leaves unrecorded."""
+    with database().unit_of_work(write=False) as db_session:
+        document = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
+        )
+        meeting = db_session.get(Meeting, document.meeting_id)  # loaded by get_document
+        assert meeting is not None
+        level = access.level_of(document.confidentiality, meeting.confidentiality)
+    if access.is_secret(level):
+        with database().unit_of_work() as db_session:
+            access.record_viewing(
+                db_session,
+                actor=actor,
+                document=document,
+                level=level,
+                revision=document.revision if number is None else number,
+                via=via,
+            )
+    return document
+
+
 def send_revision(actor: Actor, document_id: int, number: int) -> Response:
     """Any revision's bytes, for staff of the meeting, as a download named after its number."""
     with database().unit_of_work(write=False) as db_session:
         _document, revision = revisions.get_revision(
             db_session, actor=actor, document_id=document_id, number=number
         )
+    _readable(actor, document_id, via="revision", number=number)
     path = storage().path_for(revision.sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
@@ -113,10 +140,8 @@ def send_revision(actor: Actor, document_id: int, number: int) -> Response:
 
 def send_document(actor: Actor, document_id: int) -> Response:
     """The PDF bytes, for a viewer of its meeting; Range requests are honoured (pdf.js)."""
-    with database().unit_of_work(write=False) as db_session:
-        document = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
-        )
+    download = request.args.get("download") == "1"
+    document = _readable(actor, document_id, via="download" if download else "file")
     path = storage().path_for(document.sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
@@ -124,7 +149,7 @@ def send_document(actor: Actor, document_id: int) -> Response:
         path,
         mimetype="application/pdf",
         download_name=document.filename,
-        as_attachment=request.args.get("download") == "1",
+        as_attachment=download,
         conditional=True,
         etag=document.sha256,
         max_age=0,
@@ -136,10 +161,7 @@ def send_document(actor: Actor, document_id: int) -> Response:
 
 def send_thumbnail(actor: Actor, document_id: int) -> Response:
     """The first-page PNG, for viewers of the meeting (the same rule as the file itself)."""
-    with database().unit_of_work(write=False) as db_session:
-        document = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
-        )
+    document = _readable(actor, document_id, via="thumbnail")
     path = storage().thumbnail_path(document.sha256)  # get_document applied the audience rule
     if not (document.has_thumbnail and path.is_file()):
         raise NotFound("Tài liệu chưa có ảnh trang đầu.", code="thumbnail_not_found")

@@ -15,9 +15,17 @@ from ecabinet.documents.http import (
     upload_revision_from_request,
 )
 from ecabinet.documents.models import Audience
+from ecabinet.documents.schemas import DocumentUpdate
 from ecabinet.errors import AppError, Invalid
 from ecabinet.permissions import Perm
-from ecabinet.web import actor_or_401, database, requires, submit_workspace_form
+from ecabinet.web import (
+    actor_or_401,
+    database,
+    form_data,
+    requires,
+    submit_workspace_form,
+    validate,
+)
 
 bp = Blueprint("documents", __name__)
 
@@ -65,6 +73,32 @@ def delete(document_id: int) -> Response:
 @requires(Perm.VIEW_MEETING)
 def file(document_id: int) -> Response:
     return send_document(actor_or_401(), document_id)
+
+
+@bp.route("/documents/<int:document_id>/edit", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def edit(document_id: int) -> Response:
+    """The workspace's "edit" form under each document: title, agenda item, level."""
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting_id = service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+        ).meeting_id
+    try:
+        fields = form_data(ints=("agenda_item_id",))
+        fields.setdefault("agenda_item_id", None)
+        data = validate(DocumentUpdate, fields)
+        with database().unit_of_work() as db_session:
+            service.update_document(db_session, actor=actor, document_id=document_id, data=data)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        flash(f"Chưa lưu thông tin tài liệu: {exc.message}", "error")
+    else:
+        flash("Đã lưu thông tin tài liệu.", "success")
+    return redirect(
+        url_for("workspace.meeting", meeting_id=meeting_id, _anchor=f"doc-{document_id}")
+    )
 
 
 @bp.route("/documents/<int:document_id>/revisions/<int:number>/file", methods=["GET"])

@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecabinet.documents.models import Audience
-from ecabinet.text import MAX_ID, Id, OptionalText
+from ecabinet.meetings.models import Confidentiality
+from ecabinet.text import MAX_ID, Id, OptionalText, RequiredText
 
 
 class DocumentUploadFields(BaseModel):
@@ -23,6 +24,12 @@ class DocumentUploadFields(BaseModel):
     )
     audience: Audience = Field(
         default=Audience.ALL, description="all, or chosen attendees", title="Đối tượng xem"
+    )
+    confidentiality: Confidentiality = Field(
+        default=Confidentiality.NORMAL,
+        title="Độ mật",
+        description="normal, mat or toi_mat; a document is handled at the higher of its own "
+        "level and its meeting's",
     )
     attendee_ids: str = Field(
         title="Đại biểu được xem",
@@ -64,6 +71,34 @@ class DocumentPublic(BaseModel):
     confidentiality: str
     revision: int = Field(description="The current revision's number (1 for a first upload)")
     created_at: datetime
+
+
+class DocumentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: RequiredText | None = Field(default=None, max_length=300, title="Tên tài liệu")
+    agenda_item_id: Id | None = Field(
+        default=None,
+        title="Nội dung chương trình",
+        description="An agenda item of the same meeting; null: attached to none",
+    )
+    confidentiality: Confidentiality | None = Field(default=None, title="Độ mật")
+
+
+class AccessPublic(BaseModel):
+    """One viewing of a Mật / Tối mật document."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    revision: int
+    confidentiality: str
+    viewer_name: str
+    user_id: int | None
+    attendee_id: int | None
+    via: str = Field(description="file, download, thumbnail or revision")
+    first_at: datetime
+    last_at: datetime
+    requests: int = Field(description="Responses this viewing covered (pdf.js reads in ranges)")
 
 
 class RevisionUploadFields(BaseModel):

@@ -19,11 +19,13 @@ from ecabinet.documents.models import (
     DocumentStatus,
 )
 from ecabinet.documents.pdf import PdfInfo
+from ecabinet.documents.schemas import DocumentUpdate
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import audit
 from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Confidentiality
 from ecabinet.permissions import Perm
 from ecabinet.text import MAX_ID
 
@@ -184,6 +186,7 @@ def add_document(
     agenda_item_id: int | None = None,
     audience: Audience = Audience.ALL,
     attendee_ids: Sequence[int] = (),
+    confidentiality: Confidentiality = Confidentiality.NORMAL,
 ) -> Document:
     """Record an uploaded PDF as processing; the documents.inspect job, enqueued here in the
     same transaction, checks it and makes it ready or rejected. The caller moves the blob
@@ -211,6 +214,7 @@ def add_document(
         sha256=blob.sha256,
         status=DocumentStatus.PROCESSING,
         audience=audience,
+        confidentiality=confidentiality,
         uploaded_by_id=actor.user_id,
     )
     session.add(document)
@@ -279,6 +283,37 @@ def revision_to_inspect(session: Session, payload: dict[str, object]) -> Documen
             DocumentRevision.number == document.revision,
         )
     ).first()
+
+
+def update_document(
+    session: Session, *, actor: Actor, document_id: int, data: DocumentUpdate
+) -> Document:
+    """Rename a document, attach it to another agenda item or change its level; tablets
+    follow at once."""
+    document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
+    meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
+    changes = data.model_dump(exclude_unset=True)
+    if "title" in changes and changes["title"] is None:
+        raise Invalid("Tên tài liệu không được để trống.", field="title")
+    item_id = changes.get("agenda_item_id")
+    if item_id is not None:
+        item = session.get(AgendaItem, item_id)
+        if item is None or item.meeting_id != document.meeting_id:
+            raise Invalid("Nội dung không thuộc cuộc họp này.", field="agenda_item_id")
+    before = {name: getattr(document, name) for name in changes}
+    for name, value in changes.items():
+        setattr(document, name, value)
+    session.add(document)
+    audit(
+        session,
+        actor,
+        meeting_id=document.meeting_id,
+        action="document.update",
+        subject=document.title,
+        changes={name: (before[name], getattr(document, name)) for name in changes},
+    )
+    meetings.touch(session, document.meeting_id)
+    return document
 
 
 def record_inspection(

@@ -21,6 +21,7 @@ from ecabinet.documents.schemas import DocumentPublic, RevisionPublic
 from ecabinet.documents.storage import ReceivedBlob, Storage
 from ecabinet.events import DomainEvent, OnRecord
 from ecabinet.meetings.events import MeetingDeleting
+from ecabinet.meetings.models import Confidentiality
 
 log = logging.getLogger(__name__)
 Stored = TypeVar("Stored")
@@ -38,6 +39,7 @@ def upload_document(
     agenda_item_id: int | None = None,
     audience: Audience = Audience.ALL,
     attendee_ids: Sequence[int] = (),
+    confidentiality: Confidentiality = Confidentiality.NORMAL,
     max_bytes: int,
 ) -> DocumentPublic:
     """Store one PDF as processing, with its inspection job; on any failure, a crash
@@ -55,6 +57,7 @@ def upload_document(
             agenda_item_id=agenda_item_id,
             audience=audience,
             attendee_ids=attendee_ids,
+            confidentiality=confidentiality,
         )
         session.flush()
         return DocumentPublic.model_validate(document)

@@ -20,6 +20,7 @@ from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.numbering import number_items
 from ecabinet.db import run
+from ecabinet.documents.access import level_of
 from ecabinet.documents.models import Audience, Document, DocumentStatus
 from ecabinet.documents.service import audiences
 from ecabinet.meetings.models import Meeting
@@ -46,6 +47,7 @@ class DocumentState(TypedDict):
     page_count: int
     size: int
     revision: int  # the current revision: a new one replaces the file at the same url
+    confidentiality: str  # normal, mat, toi_mat: the higher of the document's and meeting's
     url: str
     restricted: NotRequired[bool]  # staff views only: for chosen attendees, not everyone
 
@@ -119,6 +121,7 @@ _READY_DOCUMENTS = (
         col(Document.page_count),
         col(Document.size),
         col(Document.revision),
+        col(Document.confidentiality),
         col(Document.audience),
     )
     .where(
@@ -177,6 +180,7 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
                 "page_count": row.page_count,
                 "size": row.size,
                 "revision": row.revision,
+                "confidentiality": level_of(row.confidentiality, meeting.confidentiality),
                 "url": DOCUMENT_URL.format(id=row.id),
             },
             None if row.audience == Audience.ALL else chosen.get(row.id, frozenset()),

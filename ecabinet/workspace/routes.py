@@ -12,6 +12,7 @@ from ecabinet.actor import Role
 from ecabinet.agenda.service import agenda_groups, numbered
 from ecabinet.attendees.service import count_attendees, list_attendees_for
 from ecabinet.auth import service as auth
+from ecabinet.documents.access import level_of, viewing_counts
 from ecabinet.documents.revisions import revisions_of_meeting
 from ecabinet.documents.service import audiences, list_documents
 from ecabinet.errors import AppError
@@ -150,6 +151,8 @@ def render_workspace(
             "documents": list_documents(db_session, meeting_id),
             "audiences": audiences(db_session, meeting_id),
             "revisions": revisions_of_meeting(db_session, meeting_id),
+            "viewings": viewing_counts(db_session, meeting_id),
+            "level_of": level_of,
             "attendees": list_attendees_for(
                 db_session,
                 actor=actor,

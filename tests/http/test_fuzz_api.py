@@ -266,6 +266,7 @@ def test_upload_body_is_one_object_a_client_can_satisfy(client: FlaskClient) -> 
         "title",
         "agenda_item_id",
         "audience",
+        "confidentiality",
         "attendee_ids",
     }
 
