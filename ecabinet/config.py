@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PDF_MAX_PAGES": 2000,
         "PDF_CHECK_SECONDS": 20,
         "PDF_CHECK_MEMORY_MB": 768,
+        # Word / Excel uploads are stored and downloadable; with a LibreOffice binary here
+        # (e.g. /usr/bin/soffice) they are also converted to PDF for tablets.
+        "OFFICE_CONVERTER": "",
+        "OFFICE_CONVERT_SECONDS": 120,
         # Durable jobs: `ecabinet serve` runs them in-process unless JOBS_IN_PROCESS is false
         # (then run `ecabinet worker`, one or several).
         "JOBS_IN_PROCESS": True,
@@ -101,6 +106,7 @@ def validate(config: Mapping[str, Any]) -> None:
         "PDF_MAX_PAGES",
         "PDF_CHECK_SECONDS",
         "PDF_CHECK_MEMORY_MB",
+        "OFFICE_CONVERT_SECONDS",
         "JOB_LEASE_SECONDS",
     ):
         value = config[name]
@@ -114,6 +120,13 @@ def validate(config: Mapping[str, Any]) -> None:
         )
     if not isinstance(config["ALLOWED_ORIGINS"], list):
         raise ConfigError('ECABINET_ALLOWED_ORIGINS: must be a JSON list, e.g. ["https://a.vn"]')
+    converter = str(config["OFFICE_CONVERTER"])
+    if converter and shutil.which(converter) is None:  # an executable path or a name on PATH
+        raise ConfigError(
+            f"ECABINET_OFFICE_CONVERTER={converter!r}: no such program; install LibreOffice "
+            "(apt install libreoffice-writer-nogui libreoffice-calc-nogui) and give the path "
+            "of soffice, or leave it empty to store Word / Excel files without converting"
+        )
     public_url = str(config["PUBLIC_URL"])
     if public_url and not public_url.startswith(("http://", "https://")):
         raise ConfigError(

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 def init_app(app: Flask) -> None:
     from ecabinet.documents import api, processing, routes, upload
+    from ecabinet.documents.office import OfficeSettings
     from ecabinet.documents.pdf import PdfLimits
     from ecabinet.documents.scopes import register_scopes
 
@@ -26,4 +27,5 @@ def init_app(app: Flask) -> None:
         app.extensions["ecabinet.db"],
         app.extensions["ecabinet.storage"],
         PdfLimits.from_config(app.config),
+        OfficeSettings.from_config(app.config),
     )

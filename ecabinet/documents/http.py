@@ -7,7 +7,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
-from ecabinet.documents import access, revisions, service, upload
+from ecabinet.documents import access, office, revisions, service, upload
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields, RevisionPublic
 from ecabinet.documents.storage import Storage
@@ -27,7 +27,7 @@ def upload_from_request(actor: Actor, meeting_id: int) -> DocumentPublic:
     """Read the multipart `file` part and the form fields, then run the upload use case."""
     file: FileStorage | None = request.files.get("file")
     if file is None or not file.filename:
-        raise Invalid("Vui lòng chọn một tệp PDF.", code="upload_missing", field="file")
+        raise Invalid("Vui lòng chọn một tệp tài liệu.", code="upload_missing", field="file")
     return _upload(actor, meeting_id, file, keep_title=True)
 
 
@@ -38,7 +38,9 @@ def upload_many_from_request(
     not stop the others. The title field names a single file only; several keep their names."""
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:
-        raise Invalid("Vui lòng chọn ít nhất một tệp PDF.", code="upload_missing", field="file")
+        raise Invalid(
+            "Vui lòng chọn ít nhất một tệp tài liệu.", code="upload_missing", field="file"
+        )
     results: list[tuple[str, DocumentPublic | AppError]] = []
     for file in files:
         try:
@@ -139,19 +141,29 @@ def send_revision(actor: Actor, document_id: int, number: int) -> Response:
 
 
 def send_document(actor: Actor, document_id: int) -> Response:
-    """The PDF bytes, for a viewer of its meeting; Range requests are honoured (pdf.js)."""
-    download = request.args.get("download") == "1"
+    """The document for a viewer of its meeting: the PDF tablets read (the file itself, or a
+    Word / Excel file's conversion), Range requests honoured (pdf.js); `?original=1` the
+    uploaded file; an office file with no conversion is always a download."""
+    original = request.args.get("original") == "1"
+    download = request.args.get("download") == "1" or original
     document = _readable(actor, document_id, via="download" if download else "file")
-    path = storage().path_for(document.sha256)
+    sha256, mimetype, name = document.sha256, document.content_type, document.filename
+    if document.content_type != office.PDF:
+        if document.pdf_sha256 and not original:
+            sha256, mimetype = document.pdf_sha256, office.PDF
+            name = name.rsplit(".", 1)[0] + ".pdf"
+        else:
+            download = True  # a browser cannot show it: save it
+    path = storage().path_for(sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
     response = send_file(
         path,
-        mimetype="application/pdf",
-        download_name=document.filename,
+        mimetype=mimetype,
+        download_name=name,
         as_attachment=download,
         conditional=True,
-        etag=document.sha256,
+        etag=sha256,
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"

@@ -42,6 +42,9 @@ class Document(SQLModel, table=True):
     rejection_code: str = Field(default="", max_length=40)
     rejection_message: str = Field(default="", max_length=300)
     has_thumbnail: bool = False  # storage.thumbnail_path(sha256) holds a first-page PNG
+    # A Word / Excel file's PDF conversion (documents/office.py), which tablets read; "" for
+    # a PDF (it is its own) and for an office file not converted (downloaded as it is).
+    pdf_sha256: str = Field(default="", max_length=64)
     audience: str = Field(default=Audience.ALL, max_length=16)
     # meetings.models.Confidentiality: normal, mat, toi_mat. Serving a secret tier's bytes
     # records who (document_access) before they leave.
@@ -92,6 +95,7 @@ class DocumentRevision(SQLModel, table=True):
     rejection_code: str = Field(default="", max_length=40)
     rejection_message: str = Field(default="", max_length=300)
     has_thumbnail: bool = False
+    pdf_sha256: str = Field(default="", max_length=64)  # as Document.pdf_sha256
     uploaded_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
     )

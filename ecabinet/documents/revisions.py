@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
-from ecabinet.documents import service
+from ecabinet.documents import office, service
 from ecabinet.documents.models import Document, DocumentRevision, DocumentStatus
 from ecabinet.documents.storage import ReceivedBlob
 from ecabinet.errors import Conflict, NotFound
@@ -23,7 +23,13 @@ MAX_REVISIONS = 50  # per document: each keeps its file
 
 
 def add_revision(
-    session: Session, *, actor: Actor, document_id: int, blob: ReceivedBlob, filename: str
+    session: Session,
+    *,
+    actor: Actor,
+    document_id: int,
+    blob: ReceivedBlob,
+    filename: str,
+    content_type: str = office.PDF,
 ) -> DocumentRevision:
     """Record a new upload of a document as its next revision, being checked."""
     document = service.get_document(
@@ -44,7 +50,8 @@ def add_revision(
     revision = DocumentRevision(
         document_id=document_id,
         number=highest + 1,
-        filename=service.clean_filename(filename),
+        filename=service.clean_filename(filename, extension=office.EXTENSIONS[content_type]),
+        content_type=content_type,
         size=blob.size,
         sha256=blob.sha256,
         status=DocumentStatus.PROCESSING,

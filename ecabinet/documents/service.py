@@ -6,11 +6,13 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, delete, func, select
 
 from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
+from ecabinet.documents import office
 from ecabinet.documents.models import (
     Audience,
     Document,
@@ -34,24 +36,25 @@ INSPECT_JOB = "documents.inspect"
 MAX_FILENAME = 255  # the column's length
 
 
-def clean_filename(raw: str, *, max_length: int = MAX_FILENAME) -> str:
-    """Keep only the last path part, NFC, no control characters; always ends in .pdf.
-    A long name keeps its beginning (where people put what it is) and its extension."""
+def clean_filename(raw: str, *, extension: str = ".pdf", max_length: int = MAX_FILENAME) -> str:
+    """Keep only the last path part, NFC, no control characters; always ends in `extension`
+    (the stored type's). A long name keeps its beginning (where people put what it is) and
+    its extension."""
     name = unicodedata.normalize("NFC", raw or "")
     name = PureWindowsPath(PurePosixPath(name).name).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
     if not name:
-        name = "tai-lieu.pdf"
-    if not name.lower().endswith(".pdf"):
-        name += ".pdf"
+        name = "tai-lieu" + extension
+    if not name.lower().endswith(extension):
+        name += extension
     if len(name) <= max_length:
         return name
-    stem, extension = name[:-4], name[-4:]
-    stem = stem[: max_length - len(extension) - 1]
+    stem, suffix = name[: -len(extension)], name[-len(extension) :]
+    stem = stem[: max_length - len(suffix) - 1]
     # Never end on a lone combining mark or mid-word space: cut back to a whole character.
     while stem and (unicodedata.combining(stem[-1]) or stem[-1].isspace()):
         stem = stem[:-1]
-    return stem + "…" + extension
+    return stem + "…" + suffix
 
 
 def list_documents(session: Session, meeting_id: int) -> list[Document]:
@@ -187,6 +190,7 @@ def add_document(
     audience: Audience = Audience.ALL,
     attendee_ids: Sequence[int] = (),
     confidentiality: Confidentiality = Confidentiality.NORMAL,
+    content_type: str = office.PDF,
 ) -> Document:
     """Record an uploaded PDF as processing; the documents.inspect job, enqueued here in the
     same transaction, checks it and makes it ready or rejected. The caller moves the blob
@@ -204,12 +208,14 @@ def add_document(
         item = session.get(AgendaItem, agenda_item_id)
         if item is None or item.meeting_id != meeting_id:
             raise Invalid("Nội dung không thuộc cuộc họp này.", field="agenda_item_id")
-    filename = clean_filename(filename)
+    extension = office.EXTENSIONS[content_type]
+    filename = clean_filename(filename, extension=extension)
     document = Document(
         meeting_id=meeting_id,
         agenda_item_id=agenda_item_id,
-        title=unicodedata.normalize("NFC", title).strip()[:300] or filename.removesuffix(".pdf"),
+        title=unicodedata.normalize("NFC", title).strip()[:300] or filename.removesuffix(extension),
         filename=filename,
+        content_type=content_type,
         size=blob.size,
         sha256=blob.sha256,
         status=DocumentStatus.PROCESSING,
@@ -242,6 +248,7 @@ FILE_FIELDS = (
     "rejection_code",
     "rejection_message",
     "has_thumbnail",
+    "pdf_sha256",
     "uploaded_by_id",
 )
 
@@ -322,6 +329,7 @@ def record_inspection(
     revision_id: int,
     info: PdfInfo | None = None,
     rejection: Invalid | None = None,
+    pdf_sha256: str = "",
 ) -> DocumentRevision | None:
     """The outcome of the documents.inspect job for one revision. A document's first revision
     makes the document ready or rejected; a later one that passes becomes current (the one it
@@ -336,6 +344,7 @@ def record_inspection(
         revision.status = DocumentStatus.READY
         revision.page_count = info.page_count
         revision.has_thumbnail = info.thumbnail
+        revision.pdf_sha256 = pdf_sha256
     else:
         assert rejection is not None
         revision.status = DocumentStatus.REJECTED
@@ -379,7 +388,8 @@ def delete_document(session: Session, *, actor: Actor, document_id: int) -> list
     document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
     meeting_id = document.meeting_id
-    hashes = [document.sha256, *_revision_hashes(session, document.id)]
+    own = [sha for sha in (document.sha256, document.pdf_sha256) if sha]
+    hashes = [*own, *_revision_hashes(session, document.id)]
     audit(session, actor, meeting_id=meeting_id, action="document.delete", subject=document.title)
     session.delete(document)
     meetings.touch(session, meeting_id)
@@ -387,27 +397,36 @@ def delete_document(session: Session, *, actor: Actor, document_id: int) -> list
 
 
 def _revision_hashes(session: Session, document_id: int | None) -> list[str]:
-    return list(
-        session.exec(
-            select(DocumentRevision.sha256).where(DocumentRevision.document_id == document_id)
+    rows = session.exec(
+        select(DocumentRevision.sha256, DocumentRevision.pdf_sha256).where(
+            DocumentRevision.document_id == document_id
         )
     )
+    return [sha for pair in rows for sha in pair if sha]
 
 
 def hashes_of_meeting(session: Session, meeting_id: int) -> list[str]:
     """The blobs of every revision of a meeting's documents."""
-    current = session.exec(select(Document.sha256).where(Document.meeting_id == meeting_id))
+    current = session.exec(
+        select(Document.sha256, Document.pdf_sha256).where(Document.meeting_id == meeting_id)
+    )
     revisions = session.exec(
-        select(DocumentRevision.sha256)
+        select(DocumentRevision.sha256, DocumentRevision.pdf_sha256)
         .join(Document, col(Document.id) == DocumentRevision.document_id)
         .where(Document.meeting_id == meeting_id)
     )
-    return [*current, *revisions]
+    return [sha for pair in [*current, *revisions] for sha in pair if sha]
 
 
 def is_referenced(session: Session, sha256: str) -> bool:
-    """Does any document or revision still point at this blob?"""
-    if session.exec(select(Document.id).where(Document.sha256 == sha256)).first() is not None:
+    """Does any document or revision still point at this blob (as its file or as the PDF
+    conversion of its file)?"""
+    documents = select(Document.id).where(
+        or_(col(Document.sha256) == sha256, col(Document.pdf_sha256) == sha256)
+    )
+    if session.exec(documents).first() is not None:
         return True
-    revision = select(DocumentRevision.id).where(DocumentRevision.sha256 == sha256)
-    return session.exec(revision).first() is not None
+    revisions = select(DocumentRevision.id).where(
+        or_(col(DocumentRevision.sha256) == sha256, col(DocumentRevision.pdf_sha256) == sha256)
+    )
+    return session.exec(revisions).first() is not None

@@ -14,9 +14,8 @@ from sqlmodel import Session
 from ecabinet import failpoints
 from ecabinet.actor import Actor
 from ecabinet.db import Database
-from ecabinet.documents import revisions, service
+from ecabinet.documents import office, revisions, service
 from ecabinet.documents.models import Audience
-from ecabinet.documents.pdf import check_header
 from ecabinet.documents.schemas import DocumentPublic, RevisionPublic
 from ecabinet.documents.storage import ReceivedBlob, Storage
 from ecabinet.events import DomainEvent, OnRecord
@@ -42,11 +41,12 @@ def upload_document(
     confidentiality: Confidentiality = Confidentiality.NORMAL,
     max_bytes: int,
 ) -> DocumentPublic:
-    """Store one PDF as processing, with its inspection job; on any failure, a crash
-    included, no row and no new file remain. The deep check runs in that job, off the
-    request (documents/processing.py); here only the cheap ones: size, empty, a PDF header."""
+    """Store one PDF (or Word / Excel file) as processing, with its inspection job; on any
+    failure, a crash included, no row and no new file remain. The deep check runs in that
+    job, off the request (documents/processing.py); here only the cheap ones: size, empty,
+    the file's first bytes (documents/office.kind_of)."""
 
-    def record(session: Session, blob: ReceivedBlob) -> DocumentPublic:
+    def record(session: Session, blob: ReceivedBlob, content_type: str) -> DocumentPublic:
         document = service.add_document(
             session,
             actor=actor,
@@ -58,11 +58,12 @@ def upload_document(
             audience=audience,
             attendee_ids=attendee_ids,
             confidentiality=confidentiality,
+            content_type=content_type,
         )
         session.flush()
         return DocumentPublic.model_validate(document)
 
-    return _store(database, storage, stream, max_bytes, record)
+    return _store(database, storage, stream, filename, max_bytes, record)
 
 
 def upload_revision(
@@ -77,21 +78,27 @@ def upload_revision(
 ) -> RevisionPublic:
     """Store a new revision of a document, checked like a first upload; all or nothing."""
 
-    def record(session: Session, blob: ReceivedBlob) -> RevisionPublic:
+    def record(session: Session, blob: ReceivedBlob, content_type: str) -> RevisionPublic:
         revision = revisions.add_revision(
-            session, actor=actor, document_id=document_id, blob=blob, filename=filename
+            session,
+            actor=actor,
+            document_id=document_id,
+            blob=blob,
+            filename=filename,
+            content_type=content_type,
         )
         return RevisionPublic.model_validate(revision)
 
-    return _store(database, storage, stream, max_bytes, record)
+    return _store(database, storage, stream, filename, max_bytes, record)
 
 
 def _store(
     database: Database,
     storage: Storage,
     stream: IO[bytes],
+    filename: str,
     max_bytes: int,
-    record: Callable[[Session, ReceivedBlob], Stored],
+    record: Callable[[Session, ReceivedBlob, str], Stored],
 ) -> Stored:
     """Receive a file, check its header, record it with `record` in one unit of work and move
     it into place before the commit. On any failure, a crash included, no row and no new
@@ -101,11 +108,11 @@ def _store(
     created = False
     intent: Path | None = None
     try:
-        check_header(blob.head)
+        content_type = office.kind_of(blob.head, filename)  # a PDF, .docx or .xlsx
         intent = storage.intend(blob.sha256)
         failpoints.reach("upload.intended")
         with database.unit_of_work() as session:
-            result = record(session, blob)
+            result = record(session, blob, content_type)
             # In place before the commit, so a committed row never lacks its file; the
             # intent covers a crash between here and the commit.
             created = storage.promote(blob)
@@ -114,7 +121,7 @@ def _store(
     except BaseException:
         storage.discard(blob)
         if created:
-            _drop_unreferenced(database, storage, [blob.sha256], [intent] if intent else [])
+            drop_unreferenced(database, storage, [blob.sha256], [intent] if intent else [])
         raise
     finally:
         if intent is not None:
@@ -145,13 +152,13 @@ def delete_with_blobs(
             hashes = sorted(set(delete(session)))
             intents = [storage.intend(sha) for sha in hashes]
         failpoints.reach("delete.committed")
-        _drop_unreferenced(database, storage, hashes, intents)
+        drop_unreferenced(database, storage, hashes, intents)
     finally:
         for intent in intents:
             storage.settle(intent)
 
 
-def _drop_unreferenced(
+def drop_unreferenced(
     database: Database, storage: Storage, hashes: list[str], mine: list[Path]
 ) -> None:
     with database.unit_of_work(write=False) as session:
@@ -198,7 +205,7 @@ def release_blobs_of_deleted_meetings(database: Database, storage: Storage) -> O
             try:
                 if committed:
                     failpoints.reach("delete.committed")
-                    _drop_unreferenced(database, storage, hashes, intents)
+                    drop_unreferenced(database, storage, hashes, intents)
             finally:
                 for intent in intents:
                     storage.settle(intent)

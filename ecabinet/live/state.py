@@ -22,6 +22,7 @@ from ecabinet.agenda.numbering import number_items
 from ecabinet.db import run
 from ecabinet.documents.access import level_of
 from ecabinet.documents.models import Audience, Document, DocumentStatus
+from ecabinet.documents.office import EXTENSIONS, PDF
 from ecabinet.documents.service import audiences
 from ecabinet.meetings.models import Meeting
 
@@ -47,6 +48,8 @@ class DocumentState(TypedDict):
     page_count: int
     size: int
     revision: int  # the current revision: a new one replaces the file at the same url
+    kind: str  # pdf, docx, xlsx: what was uploaded
+    viewable: bool  # url serves a PDF to read on the tablet (else: the file, to download)
     confidentiality: str  # normal, mat, toi_mat: the higher of the document's and meeting's
     url: str
     restricted: NotRequired[bool]  # staff views only: for chosen attendees, not everyone
@@ -121,6 +124,8 @@ _READY_DOCUMENTS = (
         col(Document.page_count),
         col(Document.size),
         col(Document.revision),
+        col(Document.content_type),
+        col(Document.pdf_sha256),
         col(Document.confidentiality),
         col(Document.audience),
     )
@@ -180,6 +185,8 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
                 "page_count": row.page_count,
                 "size": row.size,
                 "revision": row.revision,
+                "kind": EXTENSIONS.get(row.content_type, ".pdf")[1:],
+                "viewable": row.content_type == PDF or bool(row.pdf_sha256),
                 "confidentiality": level_of(row.confidentiality, meeting.confidentiality),
                 "url": DOCUMENT_URL.format(id=row.id),
             },

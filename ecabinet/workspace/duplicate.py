@@ -82,6 +82,7 @@ def duplicate_meeting(
             page_count=document.page_count,
             status=document.status,
             has_thumbnail=document.has_thumbnail,
+            pdf_sha256=document.pdf_sha256,
             audience=document.audience,
             confidentiality=document.confidentiality,
             uploaded_by_id=actor.user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Role
@@ -153,6 +153,10 @@ def render_workspace(
             "revisions": revisions_of_meeting(db_session, meeting_id),
             "viewings": viewing_counts(db_session, meeting_id),
             "level_of": level_of,
+            "office_hint": "Tệp Word, Excel được chuyển sang PDF để đọc trên máy tính bảng."
+            if current_app.config["OFFICE_CONVERTER"]
+            else "Tệp Word, Excel được lưu nguyên để đại biểu tải về; muốn đọc ngay trên máy "
+            "tính bảng, hãy tải lên bản PDF.",
             "attendees": list_attendees_for(
                 db_session,
                 actor=actor,

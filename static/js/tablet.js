@@ -6,8 +6,12 @@
   var meetingId = parseInt(app.getAttribute("data-meeting-id"), 10);
   var lastCurrent = null;
 
+  var KIND_NAMES = { docx: "Word", xlsx: "Excel" };
+
   function openDocument(doc) {
-    if (window.ECabinetPdf && window.ECabinetPdf.supported) {
+    if (!doc.viewable) {
+      window.location.href = doc.url; // a Word / Excel file: the tablet saves it
+    } else if (window.ECabinetPdf && window.ECabinetPdf.supported) {
       window.ECabinetPdf.open(doc.url, doc.title);
     } else {
       window.location.href = doc.url; // the browser's own viewer on devices without pdf.js
@@ -28,7 +32,11 @@
       button.setAttribute("data-document-id", String(doc.id));
       button.addEventListener("click", openDocument.bind(null, doc));
       li.appendChild(button);
-      li.appendChild(Live.el("span", "item-meta", doc.page_count + " trang"));
+      var meta = doc.viewable ? doc.page_count + " trang" : "Tệp " + (KIND_NAMES[doc.kind] || doc.kind) + ", bấm để tải về";
+      if (doc.confidentiality === "mat" || doc.confidentiality === "toi_mat") {
+        meta = (doc.confidentiality === "mat" ? "MẬT" : "TỐI MẬT") + " · " + meta;
+      }
+      li.appendChild(Live.el("span", "item-meta", meta));
       list.appendChild(li);
     }
   }
