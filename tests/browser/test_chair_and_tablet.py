@@ -117,7 +117,7 @@ def test_room_screen_follows_the_chair(
         timeout=10,
     ).raise_for_status()
     screen.wait_for_function(
-        "() => document.querySelector('#current-position').textContent === 'Nội dung 1/2'",
+        "() => document.querySelector('#current-position').textContent === 'Mục I · 1/2'",
         timeout=2_000,
     )
     size = screen.eval_on_selector(
