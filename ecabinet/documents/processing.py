@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ecabinet import failpoints
 from ecabinet.db import Database
 from ecabinet.documents import office, service
 from ecabinet.documents.models import DocumentStatus
@@ -71,6 +72,7 @@ def inspect_document(
             # it, with an intent so a crash in between leaves no orphan (upload.py).
             intent = storage.intend(pdf.sha256)
             placed = storage.promote(pdf)
+            failpoints.reach("inspect.promoted")
         with database.unit_of_work() as session:
             updated = service.record_inspection(
                 session,

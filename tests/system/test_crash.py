@@ -16,11 +16,12 @@ from sqlmodel import select
 
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.db import Database
-from ecabinet.documents.models import Document
+from ecabinet.documents.models import Document, DocumentRevision
 from ecabinet.documents.storage import Storage
 from tests.factories import MeetingFixture, make_meeting, sample_pdf
 from tests.system.test_realtime_server import api_token
-from tests.tools import ServerProcess
+from tests.tools import ServerProcess, need
+from tests.unit.test_office_documents import docx
 
 pytestmark = pytest.mark.system
 
@@ -38,7 +39,11 @@ def assert_consistent(database: Database, server: ServerProcess) -> set[str]:
     """Blobs on disk are exactly the ones rows point at; nothing half-done is left."""
     storage = Storage(server.instance / "storage")
     with database.unit_of_work(write=False) as session:
-        rows = set(session.exec(select(Document.sha256)))
+        pointed = [
+            *session.exec(select(Document.sha256, Document.pdf_sha256)),
+            *session.exec(select(DocumentRevision.sha256, DocumentRevision.pdf_sha256)),
+        ]
+        rows = {sha for pair in pointed for sha in pair if sha}
     assert storage.blob_hashes() == rows, "a blob without a row, or a row without its blob"
     assert list(storage.tmp.iterdir()) == []
     assert list(storage.intents.iterdir()) == []
@@ -147,3 +152,80 @@ def test_random_kills_lose_nothing_acknowledged(
                 number = int(item.title.rsplit(" ", 1)[1])
                 assert number >= int(title.rsplit(" ", 1)[1])
     assert acknowledged_docs, "the kills came before any upload finished: the test saw nothing"
+
+
+def test_a_bulk_upload_killed_mid_way_keeps_the_files_before_and_nothing_half_written(
+    database: Database, live_server: ServerProcess
+) -> None:
+    """The workspace form posts a folder of PDFs in one request; the server dies as the 4th
+    file lands. The three before it are kept whole (row, file, inspection job), the 4th
+    leaves nothing, and a revision upload killed the same way leaves no revision."""
+    meeting = make_meeting(database)
+    live_server.stop()
+    crash_at(live_server, "upload.promoted@4")
+    auth = api_token(live_server, meeting.secretary.username)
+    folder = [
+        ("file", (f"Tài liệu {n}.pdf", sample_pdf(f"Tài liệu số {n}"), "application/pdf"))
+        for n in range(6)
+    ]
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{live_server.url}/meetings/{meeting.id}/documents",
+            files=folder,
+            headers=auth,
+            timeout=60,
+        )
+    assert_died(live_server)
+    live_server.extra_env["ECABINET_FAILPOINTS"] = "upload.promoted"
+    live_server.start()
+    stored = assert_consistent(database, live_server)
+    with database.unit_of_work(write=False) as session:
+        titles = sorted(session.exec(select(Document.title)))
+        first = session.exec(select(Document)).first()
+    assert titles == ["Tài liệu 0", "Tài liệu 1", "Tài liệu 2"]
+    assert len(stored) == 3
+    assert first is not None
+    auth = api_token(live_server, meeting.secretary.username)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{live_server.url}/api/v1/documents/{first.id}/revisions",
+            files={"file": ("Bản 2.pdf", sample_pdf("Bản 2"), "application/pdf")},
+            headers=auth,
+            timeout=30,
+        )
+    assert_died(live_server)
+    live_server.extra_env.pop("ECABINET_FAILPOINTS")
+    live_server.start()
+    assert assert_consistent(database, live_server) == stored
+    with database.unit_of_work(write=False) as session:
+        numbers = session.exec(
+            select(DocumentRevision.number).where(DocumentRevision.document_id == first.id)
+        ).all()
+    assert list(numbers) == [1]
+
+
+def test_a_conversion_killed_before_its_commit_leaves_no_orphan_pdf(
+    database: Database, live_server: ServerProcess
+) -> None:
+    """With LibreOffice configured, the inspect job stores the converted PDF as its own blob;
+    killed right after it lands, the restart removes it and a later run converts again."""
+    soffice = need("soffice", "converts Word / Excel uploads to PDF")
+    meeting = make_meeting(database)
+    live_server.stop()
+    live_server.extra_env["ECABINET_OFFICE_CONVERTER"] = soffice
+    crash_at(live_server, "inspect.promoted")
+    auth = api_token(live_server, meeting.secretary.username)
+    uploaded = requests.post(
+        f"{live_server.url}/api/v1/meetings/{meeting.id}/documents",
+        files={"file": ("Tờ trình.docx", docx("Tờ trình số 12"), "application/octet-stream")},
+        headers=auth,
+        timeout=30,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert live_server.proc is not None
+    live_server.proc.wait(timeout=60)  # the in-process job runner converts, then dies
+    assert_died(live_server)
+    live_server.extra_env.pop("ECABINET_FAILPOINTS")
+    live_server.start()
+    stored = assert_consistent(database, live_server)
+    assert stored == {uploaded.json()["sha256"]}  # the orphaned PDF is gone
