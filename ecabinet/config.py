@@ -28,6 +28,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ASYNC_MODE": "eventlet",
         "STORAGE_DIR": str(instance_path / "storage"),
         "MAX_UPLOAD_MB": 50,
+        "MAX_DOCUMENTS_PER_MEETING": 300,
         # Sized for a national congress with linked sites (the field ran ~41,000 in one session).
         "MAX_ATTENDEES_PER_MEETING": 60_000,
         # Uploaded PDFs are read in a child process within these bounds (documents/pdf.py).
@@ -99,6 +100,7 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("ECABINET_DATABASE_URL: only sqlite:// and postgresql:// are supported")
     for name in (
         "MAX_UPLOAD_MB",
+        "MAX_DOCUMENTS_PER_MEETING",
         "MAX_ATTENDEES_PER_MEETING",
         "ATTENDEE_TOKEN_DAYS",
         "API_TOKEN_HOURS",

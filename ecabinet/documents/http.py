@@ -72,6 +72,7 @@ def _upload(actor: Actor, meeting_id: int, file: FileStorage, keep_title: bool) 
         attendee_ids=fields.chosen(),
         confidentiality=fields.confidentiality,
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_documents=int(current_app.config["MAX_DOCUMENTS_PER_MEETING"]),
     )
 
 

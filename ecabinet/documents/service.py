@@ -31,7 +31,7 @@ from ecabinet.meetings.models import Confidentiality
 from ecabinet.permissions import Perm
 from ecabinet.text import MAX_ID
 
-MAX_DOCUMENTS_PER_MEETING = 300
+DEFAULT_MAX_DOCUMENTS = 300  # config MAX_DOCUMENTS_PER_MEETING
 INSPECT_JOB = "documents.inspect"
 MAX_FILENAME = 255  # the column's length
 
@@ -191,6 +191,7 @@ def add_document(
     attendee_ids: Sequence[int] = (),
     confidentiality: Confidentiality = Confidentiality.NORMAL,
     content_type: str = office.PDF,
+    max_documents: int = DEFAULT_MAX_DOCUMENTS,
 ) -> Document:
     """Record an uploaded PDF as processing; the documents.inspect job, enqueued here in the
     same transaction, checks it and makes it ready or rejected. The caller moves the blob
@@ -202,8 +203,12 @@ def add_document(
     count = session.exec(
         select(func.count()).select_from(Document).where(Document.meeting_id == meeting_id)
     ).one()
-    if count >= MAX_DOCUMENTS_PER_MEETING:
-        raise Conflict("Cuộc họp đã đủ số tài liệu tối đa.", code="documents_full")
+    if count >= max_documents:
+        raise Conflict(
+            f"Cuộc họp đã có {count} tài liệu, mức tối đa của một cuộc họp. Hãy xóa bớt tài "
+            "liệu không dùng, hoặc nhờ quản trị tăng MAX_DOCUMENTS_PER_MEETING.",
+            code="documents_full",
+        )
     if agenda_item_id is not None:
         item = session.get(AgendaItem, agenda_item_id)
         if item is None or item.meeting_id != meeting_id:

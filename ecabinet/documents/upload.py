@@ -40,6 +40,7 @@ def upload_document(
     attendee_ids: Sequence[int] = (),
     confidentiality: Confidentiality = Confidentiality.NORMAL,
     max_bytes: int,
+    max_documents: int = service.DEFAULT_MAX_DOCUMENTS,
 ) -> DocumentPublic:
     """Store one PDF (or Word / Excel file) as processing, with its inspection job; on any
     failure, a crash included, no row and no new file remain. The deep check runs in that
@@ -59,6 +60,7 @@ def upload_document(
             attendee_ids=attendee_ids,
             confidentiality=confidentiality,
             content_type=content_type,
+            max_documents=max_documents,
         )
         session.flush()
         return DocumentPublic.model_validate(document)

@@ -298,8 +298,17 @@ def test_refused_uploads_leave_no_row_and_no_file(
     missing = client.post(f"/api/v1/meetings/{meeting.id}/documents", data={}, headers=auth)
     assert missing.json["error"]["code"] == "upload_missing"
     assert count_documents(app_db) == 0
-    assert blobs(app_storage) == []
-    assert run_jobs(app) == 0
+    # The count limit is a setting too, with a clear reason once it is reached.
+    app.config["MAX_DOCUMENTS_PER_MEETING"] = 1
+    kept = upload(client, meeting.id, auth, sample_pdf())
+    assert kept.status_code == 201
+    full = upload(client, meeting.id, auth, sample_pdf("Thêm một tài liệu"))
+    assert full.status_code == 409
+    assert full.json["error"]["code"] == "documents_full"
+    assert "MAX_DOCUMENTS_PER_MEETING" in full.json["error"]["message"]
+    assert count_documents(app_db) == 1
+    # The refused one left no file.
+    assert [path.name for path in blobs(app_storage)] == [kept.json["sha256"]]
 
 
 def test_the_inspection_job_rejects_broken_and_hostile_pdfs_with_a_reason(
