@@ -13,7 +13,7 @@ class AgendaItemCreate(BaseModel):
     title: RequiredText = Field(max_length=300, title="Nội dung")
     presenter: OptionalText = Field(default="", max_length=200, title="Người trình bày")
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, title="Thời lượng (phút)")
-    notes: OptionalText = Field(default="", max_length=4000, title="Ghi chú")
+    notes: OptionalText = Field(default="", max_length=4000, title="Mô tả")
     parent_id: int | None = Field(
         default=None,
         ge=1,
@@ -41,7 +41,7 @@ class AgendaItemUpdate(BaseModel):
     title: RequiredText | None = Field(default=None, max_length=300, title="Nội dung")
     presenter: OptionalText | None = Field(default=None, max_length=200, title="Người trình bày")
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, title="Thời lượng (phút)")
-    notes: OptionalText | None = Field(default=None, max_length=4000, title="Ghi chú")
+    notes: OptionalText | None = Field(default=None, max_length=4000, title="Mô tả")
 
 
 class AgendaItemMove(BaseModel):

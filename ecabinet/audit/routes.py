@@ -50,7 +50,7 @@ FIELDS = {
     "status": "Trạng thái",
     "presenter": "Người trình bày",
     "duration_minutes": "Thời lượng (phút)",
-    "notes": "Ghi chú",
+    "notes": "Mô tả",
     "position": "Vị trí",
     "full_name": "Họ và tên",
     "unit": "Đơn vị",

@@ -52,7 +52,7 @@ def test_a_secretary_prepares_a_meeting_and_the_tablet_shows_it(
     page.wait_for_url(re.compile(r"/meetings/\d+$"))
     meeting_id = int(page.url.rsplit("/", 1)[1])
     for title in ("Khai mạc", "Báo cáo chính trị", "Bế mạc"):
-        page.fill("#agenda form.grid-form #f-title", title)
+        page.fill("#f-item-title", title)
         page.click("#agenda form.grid-form button[type=submit]")
         page.wait_for_selector(f"#agenda li:has-text('{title}')")
 

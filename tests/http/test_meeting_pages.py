@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 
 from ecabinet.actor import Role
 from ecabinet.db import Database
+from ecabinet.documents.storage import Storage
 from ecabinet.meetings import service as meetings
 from tests.conftest import Login
-from tests.factories import MeetingFixture, make_meeting, make_user
+from tests.factories import MeetingFixture, make_attendee, make_document, make_meeting, make_user
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -193,3 +194,19 @@ def test_several_pdfs_at_once_and_one_refused_does_not_stop_the_others(
     )
     assert none.status_code == 422
     assert "Không tệp nào được nhận" in none.get_data(as_text=True)
+
+
+def test_every_label_of_the_workspace_finds_its_own_input(
+    client: FlaskClient, login: Login, app_db: Database, app_storage: Storage
+) -> None:
+    """The agenda, document and attendee forms share one page: no id twice, and every
+    label's `for` names an element that exists."""
+    meeting = make_meeting(app_db)
+    make_document(app_db, app_storage, meeting)
+    make_attendee(app_db, meeting)
+    login.as_staff(meeting.secretary)
+    html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    missing = set(re.findall(r'\sfor="([^"]+)"', html)) - set(ids)
+    assert missing == set()
