@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from ecabinet.actor import Actor
 from ecabinet.attendees import importing, service
 from ecabinet.attendees.export import attendees_xlsx, national
 from ecabinet.errors import AppError, Conflict, Invalid, TooLarge
@@ -33,7 +34,6 @@ from ecabinet.web import (
     form_data,
     requires,
     submit_workspace_form,
-    to_json,
     validate,
     workspace_with_error,
 )
@@ -166,14 +166,7 @@ def confirm_page(meeting_id: int, token: str) -> Response | tuple[str, int]:
 
     def confirm() -> str:
         table = _read(*_load_draft(token, meeting_id, actor.user_id))
-        with database().unit_of_work() as db_session:
-            plan = importing.apply_import(
-                db_session,
-                actor=actor,
-                meeting_id=meeting_id,
-                checked=table,
-                max_attendees=_limit(),
-            )
+        plan = _import(actor, meeting_id, table, dry_run=False)
         _drop_draft(token)
         added, changed = plan.count("add"), plan.count("update")
         return f"Đã nhập danh sách: thêm {added}, cập nhật {changed} đại biểu."
@@ -196,12 +189,32 @@ def import_api(meeting_id: int) -> Response:
     filename, data = _uploaded()
     dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
     table = _read(filename, data)
-    with database().unit_of_work(write=not dry_run) as db_session:
-        call = importing.preview_import if dry_run else importing.apply_import
-        plan = call(
+    plan = _import(actor, meeting_id, table, dry_run=dry_run)
+    # Every row's outcome: for a congress list, megabytes of JSON, encoded off the hub.
+    body = off_hub(lambda: json.dumps(plan.to_dict(), ensure_ascii=False))
+    return Response(body, status=200 if dry_run else 201, mimetype="application/json")
+
+
+def _import(
+    actor: Actor, meeting_id: int, table: list[importing.CheckedRow], *, dry_run: bool
+) -> importing.ImportPlan:
+    """Plan in a read transaction (its matching runs off the hub), then write that plan in a
+    short write transaction that never yields (importing.apply_import says why)."""
+    with database().unit_of_work(write=False) as db_session:
+        planned = importing.preview_import(
             db_session, actor=actor, meeting_id=meeting_id, checked=table, max_attendees=_limit()
         )
-    return to_json(plan.to_dict(), 200 if dry_run else 201)
+    if dry_run:
+        return planned
+    with database().unit_of_work() as db_session:
+        return importing.apply_import(
+            db_session,
+            actor=actor,
+            meeting_id=meeting_id,
+            checked=table,
+            max_attendees=_limit(),
+            planned=planned,
+        )
 
 
 def _xlsx(meeting_id: int) -> Response:
