@@ -27,13 +27,20 @@ class AttendeePage(BaseModel):
 
     page: int = Field(default=1, ge=1, le=1_000_000, title="Trang")
     per_page: int = Field(default=1000, ge=1, le=5000, title="Số dòng mỗi trang")
+    q: str = Field(
+        default="",
+        max_length=200,
+        title="Tìm kiếm",
+        description="Words to find in name, position, unit or phone, with or without diacritics",
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET"])
 @requires(Perm.VIEW_ATTENDEES)
 @api_doc(
-    summary="Attendees of a meeting, a page at a time in list order (X-Total-Count says how "
-    "many in all; staff of the meeting; phones for its secretaries only)",
+    summary="Attendees of a meeting, a page at a time in list order, or those `q` finds "
+    "(X-Total-Count says how many in all; staff of the meeting; phones for its secretaries "
+    "only)",
     query=AttendeePage,
     response=AttendeePublic,
     many=True,
@@ -47,8 +54,9 @@ def list_attendees(meeting_id: int) -> Response:
             meeting_id=meeting_id,
             offset=(paging.page - 1) * paging.per_page,
             limit=paging.per_page,
+            search=paging.q,
         )
-        total = service.count_attendees(db_session, meeting_id)
+        total = service.count_attendees(db_session, meeting_id, search=paging.q)
     response = to_json([AttendeePublic.model_validate(a, from_attributes=True) for a in attendees])
     response.headers["X-Total-Count"] = str(total)
     return response

@@ -15,7 +15,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, astuple, dataclass
-from datetime import datetime
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, update
@@ -23,7 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from ecabinet.actor import Actor
-from ecabinet.attendees.models import ROLE_LABELS, Attendee, AttendeeRole
+from ecabinet.attendees.models import ROLE_LABELS, Attendee, AttendeeRole, search_text
 from ecabinet.attendees.phones import normalise_phone
 from ecabinet.db import run
 from ecabinet.errors import AppError, Conflict, Invalid
@@ -86,6 +86,10 @@ class ImportPlan:
     rows: list[ImportRow]
     existing: int  # attendees the meeting has now
     basis: str = ""  # a fingerprint of the attendees it was planned against (apply_import)
+    # The statement parameters of its rows to add and update (no meeting, no time yet),
+    # built with the plan, off the hub.
+    adds: list[dict[str, Any]] = dataclass_field(default_factory=list, repr=False, compare=False)
+    updates: list[dict[str, Any]] = dataclass_field(default_factory=list, repr=False, compare=False)
 
     def count(self, action: Action) -> int:
         return sum(1 for row in self.rows if row.action == action)
@@ -384,7 +388,10 @@ def _match(existing: list[_Existing], checked: list[CheckedRow], max_attendees: 
                 attendee_id=match.id,
             )
         )
-    plan = ImportPlan(rows, existing=len(existing), basis=_fingerprint(existing))
+    adds, updates = _written_rows(rows)
+    plan = ImportPlan(
+        rows, existing=len(existing), basis=_fingerprint(existing), adds=adds, updates=updates
+    )
     if plan.existing + plan.count("add") > max_attendees:
         raise Conflict(
             f"Cuộc họp chỉ nhận tối đa {_number(max_attendees)} đại biểu; đã có "
@@ -405,28 +412,29 @@ _INSERT = insert(Attendee.__table__)  # type: ignore[attr-defined]
 _UPDATE = (
     update(Attendee.__table__)  # type: ignore[attr-defined]
     .where(col(Attendee.id) == bindparam("attendee_id"))
-    .values({name: bindparam(name) for name in _COLUMNS})
+    .values({name: bindparam(name) for name in (*_COLUMNS, "search_text")})
 )
 
 
 def _written_rows(
-    plan: ImportPlan, meeting_id: int, now: datetime
+    rows: list[ImportRow],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The plan's rows as statement parameters: rows to insert, rows to update."""
+    """A plan's rows as statement parameters: rows to insert, rows to update."""
     adds: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for row in plan.rows:
+    for row in rows:
         values = {name: getattr(row, name) for name in _COLUMNS}
+        values["search_text"] = search_text(row.full_name, row.position, row.unit, row.phone)
         if row.action == "add":
-            adds.append({"meeting_id": meeting_id, "created_at": now, **values})
+            adds.append(values)
         elif row.action == "update":
             updates.append({"attendee_id": row.attendee_id, **values})
     return adds, updates
 
 
 _DRIVER_INSERT = (
-    "INSERT INTO attendee (meeting_id, created_at, full_name, position, unit, phone, role) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO attendee (meeting_id, created_at, full_name, position, unit, phone, role, "
+    "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -448,6 +456,7 @@ def _write(session: Session, adds: list[dict[str, Any]], updates: list[dict[str,
                         row["meeting_id"],
                         to_db(row["created_at"]) if to_db else row["created_at"],
                         *(row[name] for name in _COLUMNS),
+                        row["search_text"],
                     )
                     for row in adds
                 ],
@@ -515,8 +524,10 @@ def apply_import(
             code="import_has_errors",
             field="file",
         )
-    adds, updates = _written_rows(plan, meeting_id, utcnow())
-    _write(session, adds, updates)
+    now = utcnow()
+    adds = [{"meeting_id": meeting_id, "created_at": now, **row} for row in plan.adds]
+    _write(session, adds, plan.updates)
+    updates = plan.updates
     audit(
         session,
         actor,

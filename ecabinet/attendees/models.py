@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Column, Field, SQLModel
 
+from ecabinet.text import fold
 from ecabinet.timeutil import UtcDateTime, utcnow
 
 
@@ -38,6 +39,15 @@ class Attendee(SQLModel, table=True):
     unit: str = Field(default="", max_length=200)  # đơn vị
     phone: str = Field(default="", max_length=20)  # E.164, or empty
     role: str = Field(default=AttendeeRole.DELEGATE, max_length=16)
+    # Name, position, unit and phone folded for search without diacritics (search_text()).
+    search_text: str = Field(default="", max_length=800)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )
+
+
+def search_text(full_name: str, position: str, unit: str, phone: str) -> str:
+    """What the attendee search matches: folded words (hop matches Họp), and the phone as
+    people type it (0912345678) as well as stored (+84912345678)."""
+    national = "0" + phone[3:] if phone.startswith("+84") else ""
+    return fold(" ".join((full_name, position, unit, phone.lstrip("+"), national)))[:800]

@@ -151,8 +151,17 @@ def audience(document_id: int) -> Response | tuple[str, int]:
 
     def save() -> str:
         chosen = Audience.CHOSEN if request.form.get("audience") == "chosen" else Audience.ALL
-        ids = [int(v) for v in request.form.getlist("attendee_ids") if v.isdigit()]
+        ticked = {int(v) for v in request.form.getlist("attendee_ids") if v.isdigit()}
+        # The form lists one page (or one search) of a list that may hold 50,000: it decides
+        # for those it showed, and everyone chosen elsewhere stays chosen.
+        shown = {int(v) for v in request.form.get("shown_ids", "").split(",") if v.isdigit()}
         with database().unit_of_work() as db_session:
+            document = service.get_document(
+                db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+            )
+            # A form that names no shown list (an older page) replaces the whole audience.
+            kept = service.audience_of(db_session, document) - shown if shown else set()
+            ids = sorted(kept | ticked)
             service.set_audience(
                 db_session, actor=actor, document_id=document_id, audience=chosen, attendee_ids=ids
             )

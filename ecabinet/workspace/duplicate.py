@@ -65,7 +65,11 @@ def duplicate_meeting(
         copied.parent_id = items[parent_id]
         session.add(copied)
     people = _copy_rows(
-        session, Attendee, meeting_id, copy.id, ("full_name", "position", "unit", "phone", "role")
+        session,
+        Attendee,
+        meeting_id,
+        copy.id,
+        ("full_name", "position", "unit", "phone", "role", "search_text"),
     )
     ready = select(Document).where(
         Document.meeting_id == meeting_id, Document.status == DocumentStatus.READY

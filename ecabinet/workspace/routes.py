@@ -138,6 +138,7 @@ def render_workspace(
     actor = actor_or_401()
     page_arg = request.args.get("attendees_page", "1")
     attendee_page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    attendee_search = request.args.get("attendees_q", "")[:200]
     with database().unit_of_work(write=False) as db_session:
         meeting = service.load_meeting(
             db_session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
@@ -163,13 +164,18 @@ def render_workspace(
                 meeting_id=meeting_id,
                 offset=(attendee_page - 1) * ATTENDEES_PER_PAGE,
                 limit=ATTENDEES_PER_PAGE,
+                search=attendee_search,
             )
             if Perm.VIEW_ATTENDEES in perms
             else [],
-            "attendee_total": count_attendees(db_session, meeting_id)
+            "attendee_total": count_attendees(db_session, meeting_id, search=attendee_search)
             if Perm.VIEW_ATTENDEES in perms
             else 0,
             "attendee_page": attendee_page,
+            "attendee_search": attendee_search,
+            "attendee_all": count_attendees(db_session, meeting_id)
+            if Perm.VIEW_ATTENDEES in perms and attendee_search
+            else None,
             "attendee_pages": 1,
             "perms": perms,
             "chairs": auth.list_users(db_session, role=Role.CHAIR),
