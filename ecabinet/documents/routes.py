@@ -77,27 +77,26 @@ def file(document_id: int) -> Response:
 
 @bp.route("/documents/<int:document_id>/edit", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
-def edit(document_id: int) -> Response:
-    """The workspace's "edit" form under each document: title, agenda item, level."""
+def edit(document_id: int) -> Response | tuple[str, int]:
+    """The workspace's "edit" form under each document: title, agenda item, level. On an
+    error the page comes back with the form open, the message beside its field and what was
+    typed kept."""
     actor = actor_or_401()
     with database().unit_of_work(write=False) as db_session:
         meeting_id = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
         ).meeting_id
-    try:
+
+    def save() -> str:
         fields = form_data(ints=("agenda_item_id",))
         fields.setdefault("agenda_item_id", None)
         data = validate(DocumentUpdate, fields)
         with database().unit_of_work() as db_session:
             service.update_document(db_session, actor=actor, document_id=document_id, data=data)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        flash(f"Chưa lưu thông tin tài liệu: {exc.message}", "error")
-    else:
-        flash("Đã lưu thông tin tài liệu.", "success")
-    return redirect(
-        url_for("workspace.meeting", meeting_id=meeting_id, _anchor=f"doc-{document_id}")
+        return "Đã lưu thông tin tài liệu."
+
+    return submit_workspace_form(
+        meeting_id, form=f"document-{document_id}", action=save, anchor=f"doc-{document_id}"
     )
 
 

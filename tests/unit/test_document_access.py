@@ -218,3 +218,28 @@ def test_the_upload_form_sets_the_level(
     )
     assert patched.status_code == 422
     assert "Độ mật" in patched.json["error"]["message"]
+
+
+def test_the_edit_form_keeps_what_was_typed_on_an_error(
+    client: FlaskClient, login: Login, app_db: Database, app_storage: Storage
+) -> None:
+    meeting = make_meeting(app_db)
+    document = make_document(app_db, app_storage, meeting)
+    csrf = login.as_staff(meeting.secretary)
+    typed = "Tờ trình " + "rất dài " * 40  # past the 300 characters a title may hold
+    page = client.post(
+        f"/documents/{document.id}/edit",
+        data={"csrf_token": csrf, "title": typed, "confidentiality": "mat"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert '<details class="document-form" open>' in html
+    assert typed.strip() in html  # what was typed is back in the field
+    assert "Tên tài liệu" in html
+    assert '<option value="mat" selected>' in html
+    saved = client.post(
+        f"/documents/{document.id}/edit",
+        data={"csrf_token": csrf, "title": "Tờ trình số 5", "confidentiality": "mat"},
+    )
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(f"#doc-{document.id}")
