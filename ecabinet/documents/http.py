@@ -71,9 +71,13 @@ def _upload(actor: Actor, meeting_id: int, file: FileStorage, keep_title: bool) 
         audience=fields.audience,
         attendee_ids=fields.chosen(),
         confidentiality=fields.confidentiality,
-        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_bytes=_max_bytes(),
         max_documents=int(current_app.config["MAX_DOCUMENTS_PER_MEETING"]),
     )
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
 
 def upload_revision_from_request(actor: Actor, document_id: int) -> RevisionPublic:
@@ -88,7 +92,7 @@ def upload_revision_from_request(actor: Actor, document_id: int) -> RevisionPubl
         document_id=document_id,
         stream=file.stream,
         filename=file.filename,
-        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_bytes=_max_bytes(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from ecabinet.actor import Actor
 from ecabinet.documents import service, upload
 from ecabinet.documents.http import (
     send_document,
@@ -28,6 +29,14 @@ from ecabinet.web import (
 )
 
 bp = Blueprint("documents", __name__)
+
+
+def _meeting_of(actor: Actor, document_id: int) -> int:
+    """The meeting of a document `actor` may edit (404 otherwise): where its forms go back."""
+    with database().unit_of_work(write=False) as db_session:
+        return service.get_document(
+            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
+        ).meeting_id
 
 
 @bp.route("/meetings/<int:meeting_id>/documents", methods=["POST"])
@@ -60,10 +69,7 @@ def upload_page(meeting_id: int) -> Response | tuple[str, int]:
 @requires(Perm.EDIT_MEETING)
 def delete(document_id: int) -> Response:
     actor = actor_or_401()
-    with database().unit_of_work(write=False) as db_session:
-        meeting_id = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
-        ).meeting_id
+    meeting_id = _meeting_of(actor, document_id)
     upload.delete_document(database(), storage(), actor=actor, document_id=document_id)
     flash("Đã xóa tài liệu.", "success")
     return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="documents"))
@@ -82,10 +88,7 @@ def edit(document_id: int) -> Response | tuple[str, int]:
     error the page comes back with the form open, the message beside its field and what was
     typed kept."""
     actor = actor_or_401()
-    with database().unit_of_work(write=False) as db_session:
-        meeting_id = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
-        ).meeting_id
+    meeting_id = _meeting_of(actor, document_id)
 
     def save() -> str:
         fields = form_data(ints=("agenda_item_id",))
@@ -111,10 +114,7 @@ def revision_file(document_id: int, number: int) -> Response:
 def revise(document_id: int) -> Response:
     """The workspace's "new revision" form under each document."""
     actor = actor_or_401()
-    with database().unit_of_work(write=False) as db_session:
-        meeting_id = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
-        ).meeting_id
+    meeting_id = _meeting_of(actor, document_id)
 
     try:
         revision = upload_revision_from_request(actor, document_id)
@@ -143,10 +143,7 @@ def thumbnail(document_id: int) -> Response:
 @requires(Perm.EDIT_MEETING)
 def audience(document_id: int) -> Response | tuple[str, int]:
     actor = actor_or_401()
-    with database().unit_of_work(write=False) as db_session:
-        meeting_id = service.get_document(
-            db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
-        ).meeting_id
+    meeting_id = _meeting_of(actor, document_id)
 
     def save() -> str:
         chosen = Audience.CHOSEN if request.form.get("audience") == "chosen" else Audience.ALL
