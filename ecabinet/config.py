@@ -38,7 +38,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Word / Excel uploads are stored and downloadable; with a LibreOffice binary here
         # (e.g. /usr/bin/soffice) they are also converted to PDF for tablets.
         "OFFICE_CONVERTER": "",
-        "OFFICE_CONVERT_SECONDS": 120,
+        "OFFICE_CONVERT_SECONDS": 60,
         # Durable jobs: `ecabinet serve` runs them in-process unless JOBS_IN_PROCESS is false
         # (then run `ecabinet worker`, one or several).
         "JOBS_IN_PROCESS": True,
@@ -128,6 +128,16 @@ def validate(config: Mapping[str, Any]) -> None:
             f"ECABINET_OFFICE_CONVERTER={converter!r}: no such program; install LibreOffice "
             "(apt install libreoffice-writer-nogui libreoffice-calc-nogui) and give the path "
             "of soffice, or leave it empty to store Word / Excel files without converting"
+        )
+    # One check converts, then reads the PDF (and may read an uploaded one first): all of it
+    # must end inside the job's lease, or a second worker takes the same file over.
+    check = int(config["OFFICE_CONVERT_SECONDS"]) + 2 * int(config["PDF_CHECK_SECONDS"])
+    if converter and check + 10 > int(config["JOB_LEASE_SECONDS"]):
+        raise ConfigError(
+            f"ECABINET_OFFICE_CONVERT_SECONDS={config['OFFICE_CONVERT_SECONDS']!r}: with two "
+            f"PDF checks ({config['PDF_CHECK_SECONDS']} s each) a conversion must end at least "
+            f"10 s inside ECABINET_JOB_LEASE_SECONDS={config['JOB_LEASE_SECONDS']}; lower it "
+            "or raise the lease"
         )
     public_url = str(config["PUBLIC_URL"])
     if public_url and not public_url.startswith(("http://", "https://")):

@@ -322,14 +322,18 @@ class _Existing:
     role: str
 
 
-_EXISTING = sa_select(
-    col(Attendee.id),
-    col(Attendee.full_name),
-    col(Attendee.position),
-    col(Attendee.unit),
-    col(Attendee.phone),
-    col(Attendee.role),
-).where(col(Attendee.meeting_id) == bindparam("meeting_id"))
+_EXISTING = (
+    sa_select(
+        col(Attendee.id),
+        col(Attendee.full_name),
+        col(Attendee.position),
+        col(Attendee.unit),
+        col(Attendee.phone),
+        col(Attendee.role),
+    )
+    .where(col(Attendee.meeting_id) == bindparam("meeting_id"))
+    .order_by(col(Attendee.id))
+)
 
 
 def plan_import(

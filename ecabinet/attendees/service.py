@@ -99,7 +99,8 @@ def _matching(search: str) -> list[Any]:
     """Conditions for a search: every word typed, without diacritics, somewhere in the
     name, position, unit or phone (a 50,000 list: one LIKE each, no index needed)."""
     conditions = []
-    for word in fold(search).split()[:8]:
+    # "+84912..." as stored matches as typed: the "+" is not kept in search_text.
+    for word in fold(search.replace("+", " ")).split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(col(Attendee.search_text).like(f"%{escaped}%", escape="\\"))
     return conditions

@@ -6,9 +6,11 @@ are; with one, tablets read the converted PDF and the original stays downloadabl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -129,28 +131,41 @@ def convert_to_pdf(path: Path, content_type: str, settings: OfficeSettings, into
         ]
         environment = {"HOME": str(folder), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         try:
-            done = subprocess.run(  # noqa: S603  (the operator's converter, our arguments)
+            # soffice is a script that starts soffice.bin as a child: on a timeout the whole
+            # process group is killed, so no converter keeps running on a hostile file.
+            process = subprocess.Popen(  # noqa: S603  (the operator's converter, our arguments)
                 command,
-                capture_output=True,
-                timeout=settings.seconds,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env=environment,
                 start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            log.warning("converting %s to PDF ran out of time (%s s)", path.name, settings.seconds)
-            return False
         except OSError as exc:
             log.warning("the office converter %s cannot run: %s", settings.converter, exc)
             return False
+        try:
+            _out, error = process.communicate(timeout=settings.seconds)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            log.warning("converting %s to PDF ran out of time (%s s)", path.name, settings.seconds)
+            return False
+        finally:
+            if process.poll() is None:
+                _kill_group(process)
         produced = folder / "out" / "input.pdf"
-        if done.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
+        if process.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
             log.warning(
                 "converting %s to PDF failed (exit %s): %s",
                 path.name,
-                done.returncode,
-                done.stderr[-300:].decode(errors="replace"),
+                process.returncode,
+                error[-300:].decode(errors="replace"),
             )
             return False
         shutil.move(str(produced), into)
         return True
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()  # reap it and close its pipes

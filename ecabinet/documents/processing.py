@@ -82,6 +82,12 @@ def inspect_document(
                 pdf_sha256=pdf.sha256 if pdf is not None else "",
             )
             status = updated.status if updated is not None else None
+        if updated is None:
+            # Deleted meanwhile, or checked by another run first (a lease ran out): nothing
+            # points at what this run stored, so it goes (the original too, if unreferenced,
+            # which takes the thumbnail written above with it).
+            stored = [sha256, *([pdf.sha256] if placed and pdf is not None else [])]
+            drop_unreferenced(database, storage, stored, [intent] if intent else [])
     except BaseException:
         if placed and pdf is not None:
             drop_unreferenced(database, storage, [pdf.sha256], [intent] if intent else [])

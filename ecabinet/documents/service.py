@@ -307,6 +307,8 @@ def update_document(
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes and changes["title"] is None:
         raise Invalid("Tên tài liệu không được để trống.", field="title")
+    if "confidentiality" in changes and changes["confidentiality"] is None:
+        raise Invalid("Hãy chọn độ mật: Thường, Mật hoặc Tối mật.", field="confidentiality")
     item_id = changes.get("agenda_item_id")
     if item_id is not None:
         item = session.get(AgendaItem, item_id)

@@ -61,14 +61,15 @@
   }
 
   function send(place) {
+    var itemId = idOf(dragged);  // the drag ends (and `dragged` clears) before the answer
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/v1/agenda/" + idOf(dragged) + "/move");
+    xhr.open("POST", "/api/v1/agenda/" + itemId + "/move");
     xhr.setRequestHeader("Content-Type", "application/json");
     xhr.setRequestHeader("Accept", "application/json");
     if (csrf) { xhr.setRequestHeader("X-CSRFToken", csrf.getAttribute("content")); }
     xhr.onload = function () {
       if (xhr.status === 200) {
-        window.location.hash = "item-" + idOf(dragged);
+        window.location.hash = "item-" + itemId;
         window.location.reload();
         return;
       }
@@ -84,7 +85,13 @@
   }
 
   list.addEventListener("dragstart", function (event) {
-    dragged = rowFor(event.target);
+    // Only the handle moves an item: a link or text dragged from a row is not a move.
+    var handle = event.target;
+    if (!handle.className || String(handle.className).indexOf("drag-handle") < 0) {
+      dragged = null;
+      return;
+    }
+    dragged = rowFor(handle);
     if (!dragged) { return; }
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", idOf(dragged));  // Firefox starts no drag without data
@@ -115,5 +122,6 @@
   list.addEventListener("dragend", function () {
     clearMarks();
     if (dragged) { dragged.className = dragged.className.replace(/ ?dragging/g, ""); }
+    dragged = null;
   });
 })();

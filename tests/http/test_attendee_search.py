@@ -48,6 +48,7 @@ def test_search_ignores_diacritics_and_finds_phones_as_people_type_them(
     assert names("tan lap nguyen") == (["Nguyễn Thị Hường"], "1")
     assert names("duc dong hoa") == (["Trần Văn Đức"], "1")
     assert names("0912345001") == (["Nguyễn Thị Hường"], "1")
+    assert names("+84912345001") == (["Nguyễn Thị Hường"], "1")  # as the list stores it
     assert names("%") == ([], "0")  # a LIKE wildcard is a character here
     assert names("") == (["Nguyễn Thị Hường", "Trần Văn Đức", "Lê Hương"], "3")
 

@@ -218,6 +218,13 @@ def test_the_upload_form_sets_the_level(
     )
     assert patched.status_code == 422
     assert "Độ mật" in patched.json["error"]["message"]
+    cleared = client.patch(
+        f"/api/v1/documents/{response.json['id']}",
+        json={"confidentiality": None},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert cleared.status_code == 422
+    assert cleared.json["error"]["field"] == "confidentiality"
 
 
 def test_the_edit_form_keeps_what_was_typed_on_an_error(

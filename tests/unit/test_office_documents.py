@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,3 +259,78 @@ def test_a_converter_that_is_not_there_is_named_at_start_up(db_url: str, tmp_pat
 
     with pytest.raises(ConfigError, match="ECABINET_OFFICE_CONVERTER"):
         create_app(app_config(db_url, tmp_path, OFFICE_CONVERTER="/opt/khong-co/soffice"))
+
+
+def test_a_converter_that_runs_out_of_time_is_killed_with_its_children(tmp_path: Path) -> None:
+    """soffice starts soffice.bin as a child: a timeout must end both, not only the script.
+    A stand-in converter that hangs the same way (a child that outlives the script)."""
+    pid_file = tmp_path / "child.pid"
+    hanging = tmp_path / "soffice"
+    hanging.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nwait\n")
+    hanging.chmod(0o755)
+    source = tmp_path / "to-trinh.docx"
+    source.write_bytes(docx("Tờ trình"))
+    settings = office.OfficeSettings(converter=str(hanging), seconds=1)
+    assert not office.convert_to_pdf(source, office.DOCX, settings, tmp_path / "out.pdf")
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the converter's child {child} is still running")
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_document_deleted_while_converting_leaves_no_file(
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    app_db: Database,
+    app_storage: Storage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ecabinet.documents.office import OfficeSettings
+    from ecabinet.documents.pdf import PdfLimits
+    from ecabinet.documents.processing import inspect_document
+    from ecabinet.documents.upload import delete_document
+
+    meeting = make_meeting(app_db)
+    csrf = login.as_staff(meeting.secretary)
+    document_id = upload(client, csrf, meeting.id, docx("Tờ trình"), "to-trinh.docx")
+
+    def convert_while_deleted(path: Path, content_type: str, settings: object, into: Path) -> bool:
+        # The secretary deletes the document while LibreOffice works on it.
+        delete_document(app_db, app_storage, actor=meeting.secretary.actor, document_id=document_id)
+        into.write_bytes(sample_pdf("Bản chuyển đổi"))
+        return True
+
+    monkeypatch.setattr(office, "convert_to_pdf", convert_while_deleted)
+    status = inspect_document(
+        app_db,
+        app_storage,
+        document_id=document_id,
+        limits=PdfLimits(),
+        office_settings=OfficeSettings(converter="soffice"),
+    )
+    assert status is None
+    assert app_storage.blob_hashes() == set()  # neither the original nor the conversion
+    assert list(app_storage.root.glob("thumbs/*/*.png")) == []
+    assert app_storage.pending_intents(include_live=True) == []
+
+
+def test_a_conversion_must_end_inside_the_job_lease(db_url: str, tmp_path: Path) -> None:
+    from ecabinet.app import create_app
+
+    with pytest.raises(ConfigError, match="ECABINET_JOB_LEASE_SECONDS"):
+        create_app(
+            app_config(
+                db_url,
+                tmp_path,
+                OFFICE_CONVERTER="true",
+                OFFICE_CONVERT_SECONDS=300,
+                JOB_LEASE_SECONDS=120,
+            )
+        )
