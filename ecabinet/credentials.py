@@ -7,16 +7,21 @@ layers that use it import no feature.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session
 
 from ecabinet.actor import Actor
 
-Kind = Literal["staff", "api", "attendee"]
+Kind = Literal["staff", "api", "attendee", "device"]
+
+# Where a browser's session keeps its credentials (Flask's signed, HttpOnly cookie).
+DEVICE_KEY = "device"  # a tablet's device session: its own random secret (pickup.devices)
+# Sessions opened before device sessions kept the card's raw token here.
+LEGACY_TOKEN_KEY = "attendee_token"  # noqa: S105  (a session key, not a secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +68,18 @@ class CredentialResolvers:
             if resolver is not None:
                 result.update(resolver(session, group, now))
         return result
+
+
+def from_session(data: Mapping[str, Any]) -> Credentials | None:
+    """The credentials a browser session carries: a staff login, or a tablet's device."""
+    if "uid" in data and "sv" in data:
+        return Credentials("staff", user_id=int(data["uid"]), session_version=int(data["sv"]))
+    if DEVICE_KEY in data:
+        return Credentials("device", token=str(data[DEVICE_KEY]))
+    if LEGACY_TOKEN_KEY in data:
+        return Credentials("attendee", token=str(data[LEGACY_TOKEN_KEY]))
+    return None
+
+
+def is_delegate_session(data: Mapping[str, Any]) -> bool:
+    return DEVICE_KEY in data or LEGACY_TOKEN_KEY in data

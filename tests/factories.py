@@ -22,6 +22,7 @@ from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import upload_document
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.schemas import MeetingCreate
+from ecabinet.pickup import devices
 from ecabinet.pickup import service as pickup
 from ecabinet.timeutil import utcnow
 
@@ -119,6 +120,15 @@ def make_token(database: Database, meeting: MeetingFixture, attendee_id: int | N
         return pickup.issue_token(
             session, actor=meeting.secretary.actor, attendee_id=attendee_id, ttl=timedelta(days=1)
         ).raw
+
+
+def make_device(database: Database, meeting: MeetingFixture, attendee_id: int) -> int:
+    """A tablet let in by the attendee's card (a device session); returns its id."""
+    token = make_token(database, meeting, attendee_id)
+    with database.unit_of_work() as session:
+        opened = devices.open_device(session, token=token, user_agent="Tablet/1.0")
+    assert opened is not None
+    return opened.device_id
 
 
 def sample_pdf(title: str = "Báo cáo tổng kết năm 2026") -> bytes:

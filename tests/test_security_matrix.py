@@ -25,7 +25,7 @@ from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
 from ecabinet.permissions import PERM_ATTR, Perm
 from tests.conftest import Login
-from tests.factories import make_attendee, make_document, make_meeting, make_token
+from tests.factories import make_attendee, make_device, make_document, make_meeting, make_token
 
 PARAM = re.compile(r"<(?:int:)?(\w+)>")
 # `<any(publish, unpublish):action>`: every option is a route of its own.
@@ -122,7 +122,8 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "item_id": meeting.item_ids[0],
         "document_id": document.id,
         "number": 1,  # the document's first revision
-        "attendee_id": make_attendee(app_db, meeting, phone="0912111222"),
+        "attendee_id": (attendee_id := make_attendee(app_db, meeting, phone="0912111222")),
+        "device_id": make_device(app_db, meeting, attendee_id),
         "job_id": job_id,
         "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others
     }

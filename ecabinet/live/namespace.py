@@ -19,7 +19,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_r
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
-from ecabinet.credentials import CredentialResolvers, Credentials
+from ecabinet.credentials import CredentialResolvers, Credentials, from_session
 from ecabinet.db import Database
 from ecabinet.errors import AppError, NotFound
 from ecabinet.events import AccessRevoked
@@ -233,13 +233,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         if isinstance(auth, dict) and isinstance(auth.get("token"), str):
             token = auth["token"]
             return Credentials("api" if token.startswith("ecb_") else "attendee", token=token)
-        if "uid" in session and "sv" in session:
-            return Credentials(
-                "staff", user_id=int(session["uid"]), session_version=int(session["sv"])
-            )
-        if "attendee_token" in session:
-            return Credentials("attendee", token=str(session["attendee_token"]))
-        return None
+        return from_session(session)
 
     def push_after_answer(self, current: Snapshot) -> None:
         """Push a committed state. Under eventlet or gevent the fan-out runs on its own green

@@ -9,10 +9,11 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 
 def init_app(app: Flask) -> None:
-    from ecabinet.pickup import api, routes, service
+    from ecabinet.pickup import api, devices, routes, service
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     app.extensions["ecabinet.credentials"].register(
         "attendee", service.resolve_attendee_credentials
     )
+    app.extensions["ecabinet.credentials"].register("device", devices.resolve_device_credentials)

@@ -1,4 +1,4 @@
-"""/api/v1 attendee link endpoint."""
+"""/api/v1 attendee links and the devices they let in."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Response
 
 from ecabinet.permissions import Perm
+from ecabinet.pickup import devices
 from ecabinet.pickup.http import issue_link, issue_links, public_url
 from ecabinet.text import Id
-from ecabinet.web import actor_or_401, api_doc, parse_body, requires, to_json
+from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
 bp = Blueprint("pickup_api", __name__, url_prefix="/api/v1")
 
@@ -48,7 +49,8 @@ class LinkBatch(BaseModel):
 @bp.route("/attendees/<int:attendee_id>/link", methods=["POST"])
 @requires(Perm.EDIT_MEETING)
 @api_doc(
-    summary="Issue a new tablet link (earlier links of this attendee stop working)",
+    summary="Issue a new tablet link (the attendee's earlier links stop opening; tablets "
+    "already in keep working: cut those off under /devices)",
     response=AttendeeLink,
     status=201,
 )
@@ -88,3 +90,63 @@ def issue_meeting_links(meeting_id: int) -> Response:
         for issued in batch.issued
     ]
     return to_json(LinkBatch(links=links, skipped=batch.skipped), 201)
+
+
+class DevicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str = Field(description="The secretary's name for it (empty until named)")
+    user_agent: str = Field(description="What the browser called itself on its first scan")
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class DeviceRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        default="", max_length=100, title="Tên thiết bị", description="Empty: unnamed"
+    )
+
+
+@bp.route("/attendees/<int:attendee_id>/devices", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="The tablets an attendee's card let in, newest first (each with its own session)",
+    response=DevicePublic,
+    many=True,
+)
+def list_devices(attendee_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        found = devices.list_devices(db_session, actor=actor_or_401(), attendee_id=attendee_id)
+        return to_json([DevicePublic.model_validate(d) for d in found])
+
+
+@bp.route("/devices/<int:device_id>", methods=["PATCH"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="Name a device", body=DeviceRename, response=DevicePublic)
+def rename_device(device_id: int) -> Response:
+    data = parse_body(DeviceRename)
+    actor = actor_or_401()
+    with database().unit_of_work() as db_session:
+        device = devices.rename_device(db_session, actor=actor, device_id=device_id, name=data.name)
+        attendee_id = device.attendee_id
+    with database().unit_of_work(write=False) as db_session:
+        found = devices.list_devices(db_session, actor=actor, attendee_id=attendee_id)
+        return to_json(next(DevicePublic.model_validate(d) for d in found if d.id == device_id))
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Cut off one device at once (its pages and sockets close); the card and the "
+    "attendee's other devices keep working",
+    status=204,
+)
+def revoke_device(device_id: int) -> Response:
+    with database().unit_of_work() as db_session:
+        devices.revoke_device(db_session, actor=actor_or_401(), device_id=device_id)
+    return Response(status=204)

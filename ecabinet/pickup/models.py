@@ -21,3 +21,27 @@ class AttendeeToken(SQLModel, table=True):
     )
     expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class DeviceSession(SQLModel, table=True):
+    """A tablet let in by a card: the first scan exchanges the card's token for a device
+    session of its own (a random secret in the browser's HttpOnly session cookie, stored
+    here only as a hash). The card's token stays on paper, never on the device. Reprinting
+    the card (a new token) leaves devices already in working; the secretary cuts off one
+    device, or all of an attendee's."""
+
+    __tablename__ = "device_session"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
+
+    id: int | None = Field(default=None, primary_key=True)
+    attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    # The card it came in with (kept for the record when that card is reprinted).
+    token_id: int | None = Field(default=None, foreign_key="attendee_token.id", ondelete="SET NULL")
+    name: str = Field(default="", max_length=100)  # the secretary's name for it
+    user_agent: str = Field(default="", max_length=300)  # as the browser said, first time
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

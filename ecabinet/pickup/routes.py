@@ -6,9 +6,10 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from ecabinet import limits
 from ecabinet.attendees.service import get_attendee
+from ecabinet.credentials import DEVICE_KEY
 from ecabinet.errors import NotFound
 from ecabinet.permissions import Perm
-from ecabinet.pickup import service
+from ecabinet.pickup import devices, service
 from ecabinet.pickup.http import issue_link, public_url
 from ecabinet.pickup.qr import qr_png
 from ecabinet.web import actor_or_401, current_actor, database, requires
@@ -49,17 +50,25 @@ def issue(attendee_id: int) -> str:
 @bp.route("/p/<token>", methods=["GET", "POST"])
 @requires(Perm.PUBLIC)
 def enter(token: str) -> Response | tuple[str, int]:
-    """The link in the QR code: remember the token in a fresh session, then open the tablet.
-    A browser signed in as staff is asked first (a POST with its CSRF token): opening a
-    delegate's link there would end the staff session without a word."""
+    """The link in the QR code: exchange the card's token for a device session of this
+    browser (a fresh session: no fixation), then open the tablet, whose address carries no
+    token. A browser signed in as staff is asked first (a POST with its CSRF token):
+    opening a delegate's link there would end the staff session without a word."""
     _resolve_or_404(token)
     actor = current_actor()
     if request.method == "GET" and actor is not None and actor.is_staff:
         html = render_template("pickup/switch.html", actor=actor, token=token, role=actor.role)
         return html, 200
+    with database().unit_of_work() as db_session:
+        opened = devices.open_device(
+            db_session, token=token, user_agent=request.headers.get("User-Agent", "")
+        )
+    if opened is None:  # revoked between the check and now
+        _resolve_or_404("")
+    assert opened is not None
     session.clear()
     session.permanent = True
-    session["attendee_token"] = token
+    session[DEVICE_KEY] = opened.secret
     return redirect(url_for("live.tablet"))  # type: ignore[return-value]
 
 

@@ -10,7 +10,7 @@ from flask import current_app, g, request, session
 from sqlmodel import Session
 
 from ecabinet.actor import Actor
-from ecabinet.credentials import CredentialResolvers, Credentials
+from ecabinet.credentials import CredentialResolvers, Credentials, from_session
 from ecabinet.db import Database
 from ecabinet.errors import NotFound
 from ecabinet.permissions import (
@@ -35,11 +35,7 @@ def request_credentials() -> Credentials | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return Credentials("api", token=header.removeprefix("Bearer ").strip())
-    if "uid" in session and "sv" in session:
-        return Credentials("staff", user_id=int(session["uid"]), session_version=int(session["sv"]))
-    if "attendee_token" in session:
-        return Credentials("attendee", token=str(session["attendee_token"]))
-    return None
+    return from_session(session)
 
 
 def current_actor(db_session: Session | None = None) -> Actor | None:

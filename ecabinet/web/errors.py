@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from ecabinet.credentials import is_delegate_session
 from ecabinet.errors import AppError
 from ecabinet.web.api import wants_json
 
@@ -46,7 +47,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 def _handle_app_error(exc: AppError) -> BaseResponse:
     if exc.status == 401 and not wants_json() and request.method == "GET":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if exc.status == 403 and not wants_json() and "attendee_token" in session:
+    if exc.status == 403 and not wants_json() and is_delegate_session(session):
         # A browser that opened a delegate's link, now on a staff page: say why, and how out.
         return error_response(
             403,

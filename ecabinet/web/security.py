@@ -8,6 +8,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Response, current_app, request, session
 from flask_wtf.csrf import CSRFProtect
 
+from ecabinet.credentials import is_delegate_session
 from ecabinet.web.api import wants_json
 
 P = ParamSpec("P")
@@ -32,7 +33,7 @@ def _csrf_unless_bearer() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, NO_CSRF_ATTR, False):
         return
-    if wants_json() and "uid" not in session and "attendee_token" not in session:
+    if wants_json() and "uid" not in session and not is_delegate_session(session):
         return  # no cookie credentials to ride on: the route's own gate answers 401
     csrf.protect()
 
@@ -50,7 +51,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")  # tablet links carry tokens
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if "uid" in session or "attendee_token" in session:
+    if "uid" in session or is_delegate_session(session):
         response.headers.setdefault("Cache-Control", "private, no-store")
     return response
 

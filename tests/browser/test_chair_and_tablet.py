@@ -199,10 +199,12 @@ def test_a_revoked_tablet_says_so(
         json={"username": meeting.secretary.username, "password": PASSWORD},
         timeout=10,
     ).json()["token"]
-    requests.post(  # a new link for this delegate revokes the one the tablet holds
-        f"{live_server.url}/api/v1/attendees/{attendee_id}/link",
-        headers={"Authorization": f"Bearer {secretary}"},
-        timeout=10,
+    auth = {"Authorization": f"Bearer {secretary}"}
+    [device] = requests.get(
+        f"{live_server.url}/api/v1/attendees/{attendee_id}/devices", headers=auth, timeout=10
+    ).json()
+    requests.post(  # the secretary cuts this tablet off
+        f"{live_server.url}/api/v1/devices/{device['id']}/revoke", headers=auth, timeout=10
     ).raise_for_status()
     tablet.wait_for_selector("#conn[data-state=revoked]", timeout=5_000)
     assert "quét lại mã QR" in (tablet.text_content("#conn") or "")

@@ -11,7 +11,14 @@ from ecabinet.actor import Role
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
 from ecabinet.web import OPENAPI_ATTR
-from tests.factories import PASSWORD, make_attendee, make_document, make_meeting, make_user
+from tests.factories import (
+    PASSWORD,
+    make_attendee,
+    make_device,
+    make_document,
+    make_meeting,
+    make_user,
+)
 
 PARAM = re.compile(r"<int:(\w+)>")
 BODIES: list[tuple[bytes, str]] = [
@@ -53,8 +60,10 @@ def url_with_fresh_objects(rule: str, app_db: Database, storage: Storage) -> str
     leftovers (a deleted meeting, an ended one)."""
     meeting = make_meeting(app_db)
     ids = {"meeting_id": meeting.id, "item_id": meeting.item_ids[0]}
-    if "attendee_id" in rule:
+    if "attendee_id" in rule or "device_id" in rule:
         ids["attendee_id"] = make_attendee(app_db, meeting)
+    if "device_id" in rule:
+        ids["device_id"] = make_device(app_db, meeting, ids["attendee_id"])
     if "document_id" in rule:
         ids["document_id"] = make_document(app_db, storage, meeting).id
     if "user_id" in rule:

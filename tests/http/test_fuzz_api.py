@@ -29,6 +29,7 @@ from tests.factories import (
     MeetingFixture,
     Staff,
     make_attendee,
+    make_device,
     make_document,
     make_meeting,
     make_user,
@@ -63,6 +64,7 @@ class World:
     meeting: MeetingFixture
     attendee_id: int
     document_id: int | None
+    device_id: int
 
     def ids(self) -> dict[str, int | None]:
         return {
@@ -70,6 +72,7 @@ class World:
             "item_id": self.meeting.item_ids[0],
             "attendee_id": self.attendee_id,
             "document_id": self.document_id,
+            "device_id": self.device_id,
             "user_id": self.meeting.chair.id,  # an account the admin may disable and enable
         }
 
@@ -113,7 +116,8 @@ class Fuzz:
         )
         attendee_id = make_attendee(self.database, meeting)
         document_id = make_document(self.database, self.storage, meeting).id if document else None
-        return World(meeting, attendee_id, document_id)
+        device_id = make_device(self.database, meeting, attendee_id)
+        return World(meeting, attendee_id, document_id, device_id)
 
     def world_for(self, transition: str) -> World:
         """A fresh meeting in the state `transition` (publish, unpublish, archive) starts from."""
@@ -251,10 +255,12 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
     # Rate limits have their own tests; here they would turn most later cases into 429s.
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute", LIVE_CONTROL_LIMIT="100000 per second")
     meeting = make_meeting(app_db)
+    attendee_id = make_attendee(app_db, meeting)
     shared = World(
         meeting,
-        make_attendee(app_db, meeting),
+        attendee_id,
         make_document(app_db, app_storage, meeting).id,
+        make_device(app_db, meeting, attendee_id),
     )
     fuzz = Fuzz(app.test_client(), app_db, app_storage, make_user(app_db, Role.ADMIN), shared)
     fuzz.token = fuzz.sign_in()

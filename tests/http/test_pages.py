@@ -13,6 +13,7 @@ from PIL import Image
 
 from ecabinet.actor import Role
 from ecabinet.db import Database
+from ecabinet.pickup import devices
 from tests.conftest import Login
 from tests.factories import PASSWORD, MeetingFixture, make_attendee, make_token, make_user
 from tests.tools import need_module
@@ -203,15 +204,42 @@ def test_staff_session_cannot_open_tablet_page(
     assert client.get("/tablet").status_code == 403
 
 
-def test_revoked_link_closes_the_tablet(
+def test_a_reprinted_card_leaves_devices_in_and_a_cut_off_device_is_closed(
     client: FlaskClient, app_db: Database, meeting: MeetingFixture
 ) -> None:
     attendee_id = make_attendee(app_db, meeting)
     first = make_token(app_db, meeting, attendee_id)
-    client.get(f"/p/{first}")
+    entered = client.get(f"/p/{first}")
+    assert entered.headers["Location"] == "/tablet"  # the address bar carries no token
     assert client.get("/tablet").status_code == 200
-    make_token(app_db, meeting, attendee_id)  # re-issue revokes the first link
-    assert client.get("/tablet").status_code == 302
+    # The browser keeps a device secret of its own, never the card's token.
+    cookie = client.get_cookie("ecabinet_session")
+    assert cookie is not None
+    payload = _session_payload(cookie.value)
+    assert '"device"' in payload
+    assert first not in payload
+    make_token(app_db, meeting, attendee_id)  # reprinting the card: a new token
+    assert client.get("/tablet").status_code == 200  # this tablet stays in
+    other = client.application.test_client()
+    assert other.get(f"/p/{first}").status_code == 404  # the old card opens nothing now
+    with app_db.unit_of_work(write=False) as session:
+        [device] = devices.list_devices(
+            session, actor=meeting.secretary.actor, attendee_id=attendee_id
+        )
+    with app_db.unit_of_work() as session:
+        devices.revoke_device(session, actor=meeting.secretary.actor, device_id=device.id)
+    assert client.get("/tablet").status_code == 302  # cut off, back to the entry page
+
+
+def _session_payload(value: str) -> str:
+    """What Flask's signed session cookie carries, decoded (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    compressed = value.startswith(".")
+    body = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode()
 
 
 def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> None:
