@@ -177,6 +177,11 @@ def _device_for_edit(session: Session, actor: Actor, device_id: int) -> DeviceSe
     return device
 
 
+def attendee_of(session: Session, *, actor: Actor, device_id: int) -> int:
+    """The attendee a device belongs to, for those who prepare the meeting (404 otherwise)."""
+    return _device_for_edit(session, actor, device_id).attendee_id
+
+
 def rename_device(session: Session, *, actor: Actor, device_id: int, name: str) -> DeviceSession:
     device = _device_for_edit(session, actor, device_id)
     name = " ".join(name.split())

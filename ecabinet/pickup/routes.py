@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from ecabinet import limits
 from ecabinet.attendees.service import get_attendee
 from ecabinet.credentials import DEVICE_KEY
-from ecabinet.errors import NotFound
+from ecabinet.errors import Invalid, NotFound
 from ecabinet.permissions import Perm
 from ecabinet.pickup import devices, service
 from ecabinet.pickup.http import issue_link, public_url
@@ -81,3 +81,46 @@ def qr(token: str) -> Response:
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/attendees/<int:attendee_id>/devices", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+def devices_page(attendee_id: int) -> str:
+    """The tablets an attendee's card let in: name them, cut one off."""
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        attendee = get_attendee(
+            db_session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING
+        )
+        found = devices.list_devices(db_session, actor=actor, attendee_id=attendee_id)
+    return render_template("pickup/devices.html", attendee=attendee, devices=found)
+
+
+@bp.route("/devices/<int:device_id>/name", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def rename_device(device_id: int) -> Response:
+    actor = actor_or_401()
+    try:
+        with database().unit_of_work() as db_session:
+            device = devices.rename_device(
+                db_session, actor=actor, device_id=device_id, name=request.form.get("name", "")
+            )
+            attendee_id = device.attendee_id
+    except Invalid as exc:
+        flash(exc.message, "error")
+        with database().unit_of_work(write=False) as db_session:
+            attendee_id = devices.attendee_of(db_session, actor=actor, device_id=device_id)
+    else:
+        flash("Đã đặt tên thiết bị.", "success")
+    return redirect(url_for("pickup.devices_page", attendee_id=attendee_id))  # type: ignore[return-value]
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def revoke_device(device_id: int) -> Response:
+    actor = actor_or_401()
+    with database().unit_of_work() as db_session:
+        device = devices.revoke_device(db_session, actor=actor, device_id=device_id)
+        attendee_id = device.attendee_id
+    flash("Đã ngắt thiết bị; máy đó phải quét lại thẻ mới vào được.", "success")
+    return redirect(url_for("pickup.devices_page", attendee_id=attendee_id))  # type: ignore[return-value]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from sqlmodel import select
 
 from ecabinet.attendees import service as attendees
@@ -17,6 +18,7 @@ from ecabinet.meetings import lifecycle
 from ecabinet.pickup import devices
 from ecabinet.pickup.models import DeviceSession
 from ecabinet.timeutil import utcnow
+from tests.conftest import Login
 from tests.factories import make_attendee, make_meeting, make_token
 
 
@@ -122,3 +124,34 @@ def test_archiving_the_meeting_or_deleting_the_attendee_ends_its_devices(
     with database.unit_of_work() as session:
         lifecycle.archive(session, actor=meeting.secretary.actor, meeting_id=meeting.id)
     assert who(database, staying.secret) is None
+
+
+def test_the_secretary_names_and_cuts_off_devices_from_a_page(
+    client: FlaskClient, login: Login, app_db: Database
+) -> None:
+    meeting = make_meeting(app_db)
+    attendee_id = make_attendee(app_db, meeting, name="Phạm Thị Dung", phone="")
+    tablet = client.application.test_client()
+    tablet.get(f"/p/{make_token(app_db, meeting, attendee_id)}")
+    assert tablet.get("/tablet").status_code == 200
+    csrf = login.as_staff(meeting.secretary)
+    workspace = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert f"/attendees/{attendee_id}/devices" in workspace
+    page = client.get(f"/attendees/{attendee_id}/devices").get_data(as_text=True)
+    assert "Thiết bị đã vào: Phạm Thị Dung" in page
+    assert "Đang dùng được" in page
+    with app_db.unit_of_work(write=False) as session:
+        [device] = devices.list_devices(
+            session, actor=meeting.secretary.actor, attendee_id=attendee_id
+        )
+    named = client.post(
+        f"/devices/{device.id}/name",
+        data={"csrf_token": csrf, "name": "Máy tính bảng số 7"},
+        follow_redirects=True,
+    )
+    assert 'value="Máy tính bảng số 7"' in named.get_data(as_text=True)
+    cut = client.post(
+        f"/devices/{device.id}/revoke", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert "Đã ngắt" in cut.get_data(as_text=True)
+    assert tablet.get("/tablet").status_code == 302
