@@ -147,22 +147,23 @@ def audience(document_id: int) -> Response | tuple[str, int]:
 
     def save() -> str:
         chosen = Audience.CHOSEN if request.form.get("audience") == "chosen" else Audience.ALL
-        ticked = {int(v) for v in request.form.getlist("attendee_ids") if v.isdigit()}
+        ticked = [int(v) for v in request.form.getlist("attendee_ids") if v.isdigit()]
         # The form lists one page (or one search) of a list that may hold 50,000: it decides
-        # for those it showed, and everyone chosen elsewhere stays chosen.
-        shown = {int(v) for v in request.form.get("shown_ids", "").split(",") if v.isdigit()}
+        # for those it showed. A form that names none (an older page) decides for everyone.
+        shown = frozenset(
+            int(v) for v in request.form.get("shown_ids", "").split(",") if v.isdigit()
+        )
         with database().unit_of_work() as db_session:
-            document = service.get_document(
-                db_session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING
-            )
-            # A form that names no shown list (an older page) replaces the whole audience.
-            kept = service.audience_of(db_session, document) - shown if shown else set()
-            ids = sorted(kept | ticked)
-            service.set_audience(
-                db_session, actor=actor, document_id=document_id, audience=chosen, attendee_ids=ids
+            given = service.set_audience(
+                db_session,
+                actor=actor,
+                document_id=document_id,
+                audience=chosen,
+                attendee_ids=ticked,
+                deciding_for=shown or None,
             )
         if chosen == Audience.ALL:
             return "Tài liệu dành cho tất cả đại biểu."
-        return f"Tài liệu chỉ dành cho {len(ids)} đại biểu được chọn."
+        return f"Tài liệu chỉ dành cho {len(given)} đại biểu được chọn."
 
     return submit_workspace_form(meeting_id, form="audience", action=save, anchor="documents")

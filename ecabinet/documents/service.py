@@ -153,11 +153,17 @@ def set_audience(
     document_id: int,
     audience: Audience,
     attendee_ids: list[int],
+    deciding_for: frozenset[int] | None = None,
 ) -> frozenset[int]:
-    """Give a document to every attendee, or to the chosen ones only; tablets follow at once
+    """Give a document to every attendee, or to the chosen ones only; tablets follow at once.
+    With `deciding_for` (the attendees a form showed: one page or one search of a long
+    list), `attendee_ids` decides only for those, and everyone chosen outside it stays.
     (a document taken from someone disappears from their next push)."""
     document = get_document(session, actor=actor, document_id=document_id, perm=Perm.EDIT_MEETING)
     meetings.require_editable(meetings.get_meeting(session, document.meeting_id))
+    if deciding_for is not None:
+        kept = audience_of(session, document) - deciding_for
+        attendee_ids = sorted(kept | set(attendee_ids))
     chosen = _chosen_attendees(session, document.meeting_id, audience, attendee_ids)
     session.execute(
         delete(DocumentAudience).where(col(DocumentAudience.document_id) == document_id)

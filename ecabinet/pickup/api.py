@@ -130,13 +130,12 @@ def list_devices(attendee_id: int) -> Response:
 @api_doc(summary="Name a device", body=DeviceRename, response=DevicePublic)
 def rename_device(device_id: int) -> Response:
     data = parse_body(DeviceRename)
-    actor = actor_or_401()
     with database().unit_of_work() as db_session:
-        device = devices.rename_device(db_session, actor=actor, device_id=device_id, name=data.name)
-        attendee_id = device.attendee_id
-    with database().unit_of_work(write=False) as db_session:
-        found = devices.list_devices(db_session, actor=actor, attendee_id=attendee_id)
-        return to_json(next(DevicePublic.model_validate(d) for d in found if d.id == device_id))
+        device = devices.rename_device(
+            db_session, actor=actor_or_401(), device_id=device_id, name=data.name
+        )
+        result = DevicePublic.model_validate(devices.view_of(device))
+    return to_json(result)
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["POST"])

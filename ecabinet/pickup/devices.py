@@ -27,7 +27,6 @@ from ecabinet.credentials import Credentials
 from ecabinet.db import run
 from ecabinet.errors import Invalid, NotFound
 from ecabinet.events import AccessRevoked, audit, record
-from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.permissions import Perm
 from ecabinet.pickup.models import AttendeeToken, DeviceSession
@@ -40,7 +39,6 @@ SECRET_BYTES = 32
 class OpenedDevice:
     secret: str  # for the browser's session cookie only; never stored
     device_id: int
-    actor: Actor
 
 
 def open_device(
@@ -77,9 +75,7 @@ def open_device(
     session.add(device)
     session.flush()
     assert device.id is not None
-    actor = resolve_devices(session, [secret], now=now)[secret]
-    assert actor is not None
-    return OpenedDevice(secret, device.id, actor)
+    return OpenedDevice(secret, device.id)
 
 
 # Built once: this runs on every tablet request and socket event (ecabinet.db.run).
@@ -143,24 +139,26 @@ class DeviceView:
 def list_devices(session: Session, *, actor: Actor, attendee_id: int) -> list[DeviceView]:
     """An attendee's devices, newest first, for those who prepare the meeting."""
     get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
-    now = utcnow()
     rows = session.exec(
         select(DeviceSession)
         .where(DeviceSession.attendee_id == attendee_id)
         .order_by(col(DeviceSession.id).desc())
     )
-    return [
-        DeviceView(
-            id=row.id or 0,
-            name=row.name,
-            user_agent=row.user_agent,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            active=row.revoked_at is None and row.expires_at > now,
-        )
-        for row in rows
-    ]
+    now = utcnow()
+    return [view_of(row, now) for row in rows]
+
+
+def view_of(device: DeviceSession, now: datetime | None = None) -> DeviceView:
+    now = now or utcnow()
+    return DeviceView(
+        id=device.id or 0,
+        name=device.name,
+        user_agent=device.user_agent,
+        created_at=device.created_at,
+        expires_at=device.expires_at,
+        revoked_at=device.revoked_at,
+        active=device.revoked_at is None and device.expires_at > now,
+    )
 
 
 def _device_for_edit(session: Session, actor: Actor, device_id: int) -> DeviceSession:
@@ -168,12 +166,9 @@ def _device_for_edit(session: Session, actor: Actor, device_id: int) -> DeviceSe
     if device is None:
         raise NotFound("Không tìm thấy thiết bị.", code="device_not_found")
     try:
-        attendee = get_attendee(
-            session, actor=actor, attendee_id=device.attendee_id, perm=Perm.EDIT_MEETING
-        )
+        get_attendee(session, actor=actor, attendee_id=device.attendee_id, perm=Perm.EDIT_MEETING)
     except NotFound:
         raise NotFound("Không tìm thấy thiết bị.", code="device_not_found") from None
-    meetings.get_meeting(session, attendee.meeting_id)
     return device
 
 

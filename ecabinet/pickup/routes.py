@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from ecabinet import limits
@@ -21,12 +23,16 @@ def _resolve_or_404(token: str) -> None:
     with database().unit_of_work(write=False) as db_session:
         actor = service.resolve_token(db_session, raw=token)
     if actor is None:
-        # Count only failures, so guessing is throttled while valid links always open.
-        limits.hit("PICKUP_FAILURE_LIMIT", request.remote_addr or "?")
-        raise NotFound(
-            "Liên kết không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp.",
-            code="token_invalid",
-        )
+        _invalid_link()
+
+
+def _invalid_link() -> NoReturn:
+    # Count only failures, so guessing is throttled while valid links always open.
+    limits.hit("PICKUP_FAILURE_LIMIT", request.remote_addr or "?")
+    raise NotFound(
+        "Liên kết không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp.",
+        code="token_invalid",
+    )
 
 
 @bp.route("/attendees/<int:attendee_id>/link", methods=["POST"])
@@ -64,8 +70,7 @@ def enter(token: str) -> Response | tuple[str, int]:
             db_session, token=token, user_agent=request.headers.get("User-Agent", "")
         )
     if opened is None:  # revoked between the check and now
-        _resolve_or_404("")
-    assert opened is not None
+        _invalid_link()
     session.clear()
     session.permanent = True
     session[DEVICE_KEY] = opened.secret
