@@ -44,11 +44,16 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "JOBS_IN_PROCESS": True,
         "JOB_LEASE_SECONDS": 120,
         "JOB_POLL_SECONDS": 1.0,
-        # Attendee links printed on cards must outlive the preparation of a meeting.
+        # Cards (and the tablets they let in) work until this many days after their meeting
+        # ends; for a meeting with no date yet, ATTENDEE_TOKEN_DAYS from printing.
+        "PICKUP_DAYS_AFTER_MEETING": 3,
         "ATTENDEE_TOKEN_DAYS": 30,
         "API_TOKEN_HOURS": 12,
         "LOGIN_RATE_LIMIT": "10 per minute",
-        "PICKUP_FAILURE_LIMIT": "20 per minute",  # wrong tablet links per address
+        "PICKUP_FAILURE_LIMIT": "20 per minute",  # wrong cards (QR or typed code) per address
+        # Wrong typed codes from everywhere together: 50-bit codes stay out of reach even from
+        # many addresses (a flood only delays typed codes; QR cards still open).
+        "PICKUP_CODE_GLOBAL_LIMIT": "300 per minute",
         "LIVE_CONTROL_LIMIT": "10 per second",  # chair controls per connection / user
         # Every socket event, per connection and per credential (all sockets of one token or
         # login together), and how many events of one connection may be handled at once.
@@ -103,6 +108,7 @@ def validate(config: Mapping[str, Any]) -> None:
         "MAX_DOCUMENTS_PER_MEETING",
         "MAX_ATTENDEES_PER_MEETING",
         "ATTENDEE_TOKEN_DAYS",
+        "PICKUP_DAYS_AFTER_MEETING",
         "API_TOKEN_HOURS",
         "SOCKET_MAX_IN_FLIGHT",
         "PDF_MAX_PAGES",
@@ -151,6 +157,7 @@ def validate(config: Mapping[str, Any]) -> None:
     for name in (
         "LOGIN_RATE_LIMIT",
         "PICKUP_FAILURE_LIMIT",
+        "PICKUP_CODE_GLOBAL_LIMIT",
         "LIVE_CONTROL_LIMIT",
         "SOCKET_EVENT_LIMIT",
         "SOCKET_CREDENTIAL_LIMIT",

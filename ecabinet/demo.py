@@ -153,7 +153,7 @@ def seed_demo(
         first = attendees.list_attendees(session, meeting_id)[0]
         assert first.id is not None
         issued = pickup.issue_token(
-            session, actor=SYSTEM, attendee_id=first.id, ttl=timedelta(days=token_days)
+            session, actor=SYSTEM, attendee_id=first.id, lifetime=timedelta(days=token_days)
         )
     return DemoInfo(base_url, meeting_id, logins, f"{base_url}/p/{issued.raw}", created)
 

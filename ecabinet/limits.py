@@ -51,6 +51,18 @@ class RateLimits:
             hits.append(now)
             return True
 
+    def exceeded(self, rule: str, *keys: str, now: float | None = None) -> bool:
+        """Whether `rule` is used up for these keys, without counting an attempt: a guess must
+        be refused before it is checked, or throttling only slows the answers down."""
+        amount, window = _rule(rule)
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            entry = self._hits.get(keys)
+            if entry is None:
+                return False
+            hits = entry[0]
+            return len(hits) == amount and hits[0] > now - window
+
     def hit(self, rule: str, *keys: str) -> None:
         """Count one attempt; raise RateLimited once `rule` (e.g. "10 per minute") is exceeded."""
         if not self.allow(rule, *keys):
@@ -72,3 +84,12 @@ def init_app(app: Flask) -> None:
 def hit(rule_setting: str, *keys: str) -> None:
     limits: RateLimits = current_app.extensions["ecabinet.limits"]
     limits.hit(str(current_app.config[rule_setting]), rule_setting, *keys)
+
+
+def check(rule_setting: str, *keys: str) -> None:
+    """Raise RateLimited if `rule_setting` is used up for these keys; counts nothing."""
+    limits: RateLimits = current_app.extensions["ecabinet.limits"]
+    if limits.exceeded(str(current_app.config[rule_setting]), rule_setting, *keys):
+        raise RateLimited(
+            "Bạn đã thử quá nhiều lần. Vui lòng đợi một phút rồi thử lại.", code="rate_limited"
+        )

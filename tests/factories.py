@@ -21,6 +21,7 @@ from ecabinet.documents.schemas import DocumentPublic
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import upload_document
 from ecabinet.meetings import service as meetings
+from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.schemas import MeetingCreate
 from ecabinet.pickup import devices
 from ecabinet.pickup import service as pickup
@@ -118,7 +119,10 @@ def make_token(database: Database, meeting: MeetingFixture, attendee_id: int | N
     attendee_id = attendee_id or make_attendee(database, meeting)
     with database.unit_of_work() as session:
         return pickup.issue_token(
-            session, actor=meeting.secretary.actor, attendee_id=attendee_id, ttl=timedelta(days=1)
+            session,
+            actor=meeting.secretary.actor,
+            attendee_id=attendee_id,
+            lifetime=timedelta(days=1),
         ).raw
 
 
@@ -129,6 +133,20 @@ def make_device(database: Database, meeting: MeetingFixture, attendee_id: int) -
         opened = devices.open_device(session, token=token, user_agent="Tablet/1.0")
     assert opened is not None
     return opened.device_id
+
+
+def make_alert(database: Database, meeting: MeetingFixture, attendee_id: int) -> int:
+    """A card of a now-confidential meeting tried on a second device; returns the alert's id."""
+    with database.unit_of_work() as session:
+        row = session.get(Meeting, meeting.id)
+        assert row is not None
+        row.confidentiality = "mat"
+    token = make_token(database, meeting, attendee_id)
+    with database.unit_of_work() as session:
+        devices.open_device(session, token=token)
+        refused = devices.open_device(session, token=token)
+    assert isinstance(refused, devices.SecondDevice)
+    return refused.alert_id
 
 
 def sample_pdf(title: str = "Báo cáo tổng kết năm 2026") -> bytes:

@@ -25,7 +25,14 @@ from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
 from ecabinet.permissions import PERM_ATTR, Perm
 from tests.conftest import Login
-from tests.factories import make_attendee, make_device, make_document, make_meeting, make_token
+from tests.factories import (
+    make_alert,
+    make_attendee,
+    make_device,
+    make_document,
+    make_meeting,
+    make_token,
+)
 
 PARAM = re.compile(r"<(?:int:)?(\w+)>")
 # `<any(publish, unpublish):action>`: every option is a route of its own.
@@ -89,6 +96,7 @@ def test_public_routes_are_the_expected_few(app: Flask) -> None:
         "/healthz",
         "/login",
         "/logout",
+        "/ma",
         "/p/<token>",
         "/p/<token>/qr.png",
     ]
@@ -124,6 +132,7 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "number": 1,  # the document's first revision
         "attendee_id": (attendee_id := make_attendee(app_db, meeting, phone="0912111222")),
         "device_id": make_device(app_db, meeting, attendee_id),
+        "alert_id": make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
         "job_id": job_id,
         "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others
     }

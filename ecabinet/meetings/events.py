@@ -27,3 +27,11 @@ class MeetingDeleting(DomainEvent):
     the database clean up theirs (documents: blobs), after the commit."""
 
     meeting_id: int
+
+
+@dataclass(frozen=True)
+class MeetingRescheduled(DomainEvent):
+    """The meeting's start or end moved: what is valid until a date after it (delegates'
+    cards and tablets) follows, in the same transaction."""
+
+    meeting_id: int

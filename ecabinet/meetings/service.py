@@ -18,7 +18,7 @@ from ecabinet.auth.models import User
 from ecabinet.db import run
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import AccessRevoked, audit, record
-from ecabinet.meetings.events import MeetingChanged, MeetingDeleting
+from ecabinet.meetings.events import MeetingChanged, MeetingDeleting, MeetingRescheduled
 from ecabinet.meetings.models import Meeting, MeetingSecretary, MeetingStatus
 from ecabinet.meetings.schemas import MeetingCreate, MeetingFilters, MeetingUpdate
 from ecabinet.permissions import Perm, require_global, require_meeting
@@ -321,10 +321,16 @@ def update_meeting(
         _set_co_secretaries(meeting, wanted)
         if dropped:
             record(session, AccessRevoked(meeting_id=meeting_id, user_ids=dropped))
+    moved = any(
+        name in changes and changes[name] != getattr(meeting, name)
+        for name in ("starts_at", "ends_at")
+    )
     for name, value in changes.items():
         if name in ("kind", "organiser", "location"):
             value = value or ""
         setattr(meeting, name, value)
+    if moved:
+        record(session, MeetingRescheduled(meeting_id))
     _refresh_search_text(meeting)
     meeting.revision += 1
     session.add(meeting)

@@ -17,3 +17,8 @@ def init_app(app: Flask) -> None:
         "attendee", service.resolve_attendee_credentials
     )
     app.extensions["ecabinet.credentials"].register("device", devices.resolve_device_credentials)
+    window = service.AccessWindow(
+        days_after_end=int(app.config["PICKUP_DAYS_AFTER_MEETING"]),
+        undated_days=int(app.config["ATTENDEE_TOKEN_DAYS"]),
+    )
+    app.extensions["ecabinet.events"].in_transaction(service.cards_follow_meeting_times(window))

@@ -8,6 +8,7 @@ from flask import Blueprint, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Response
 
+from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
 from ecabinet.pickup import devices
 from ecabinet.pickup.http import issue_link, issue_links, public_url
@@ -20,6 +21,10 @@ bp = Blueprint("pickup_api", __name__, url_prefix="/api/v1")
 class AttendeeLink(BaseModel):
     attendee_id: int
     token: str = Field(description="The secret itself (shown once): for a card or an SMS")
+    code: str = Field(
+        description="The short code printed beside the QR, typed at /ma when a camera cannot "
+        "scan (shown once)"
+    )
     url: str
     qr_png_url: str
     expires_at: datetime
@@ -59,6 +64,7 @@ def issue_attendee_link(attendee_id: int) -> Response:
     result = AttendeeLink(
         attendee_id=attendee_id,
         token=issued.raw,
+        code=issued.code,
         url=link,
         qr_png_url=public_url(qr_url),
         expires_at=issued.expires_at,
@@ -83,6 +89,7 @@ def issue_meeting_links(meeting_id: int) -> Response:
         AttendeeLink(
             attendee_id=issued.attendee_id,
             token=issued.raw,
+            code=issued.code,
             url=base + enter.replace(mark, issued.raw),
             qr_png_url=base + qr.replace(mark, issued.raw),
             expires_at=issued.expires_at,
@@ -148,4 +155,56 @@ def rename_device(device_id: int) -> Response:
 def revoke_device(device_id: int) -> Response:
     with database().unit_of_work() as db_session:
         devices.revoke_device(db_session, actor=actor_or_401(), device_id=device_id)
+    return Response(status=204)
+
+
+class PickupAlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    attendee_id: int
+    attendee_name: str
+    user_agent: str = Field(description="Of the device that was refused")
+    address: str = Field(description="Its IP address, as the server saw it")
+    created_at: datetime
+
+
+class AlertDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release: bool = Field(
+        default=False,
+        title="Mở lại cho máy mới",
+        description="True: cut off the attendee's devices so the card opens on the next one "
+        "that scans it. False (default): keep the refusal and only put the alert away.",
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/pickup-alerts", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Open alerts: cards of a confidential meeting tried on a second device",
+    response=PickupAlertPublic,
+    many=True,
+)
+def list_alerts(meeting_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        meetings.load_meeting(
+            db_session, actor=actor_or_401(), meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+        )
+        found = devices.open_alerts(db_session, meeting_id=meeting_id)
+    return to_json([PickupAlertPublic.model_validate(a) for a in found])
+
+
+@bp.route("/pickup-alerts/<int:alert_id>/resolve", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Answer an alert (release the binding, or dismiss)", body=AlertDecision, status=204
+)
+def resolve_alert(alert_id: int) -> Response:
+    data = parse_body(AlertDecision)
+    with database().unit_of_work() as db_session:
+        devices.resolve_alert(
+            db_session, actor=actor_or_401(), alert_id=alert_id, release=data.release
+        )
     return Response(status=204)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -25,11 +25,13 @@ from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
 from ecabinet.db import run
+from ecabinet.documents.models import Document
 from ecabinet.errors import Invalid, NotFound
 from ecabinet.events import AccessRevoked, audit, record
-from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.meetings.models import Confidentiality, Meeting, MeetingStatus
 from ecabinet.permissions import Perm
-from ecabinet.pickup.models import AttendeeToken, DeviceSession
+from ecabinet.pickup import codes
+from ecabinet.pickup.models import AttendeeToken, DeviceSession, PickupAlert
 from ecabinet.timeutil import utcnow
 
 SECRET_BYTES = 32
@@ -41,28 +43,91 @@ class OpenedDevice:
     device_id: int
 
 
-def open_device(
-    session: Session, *, token: str, user_agent: str = "", now: datetime | None = None
-) -> OpenedDevice | None:
-    """Exchange a card's token for a new device session; None when the token is unknown,
-    expired or revoked (the caller says so without telling which)."""
-    now = now or utcnow()
-    if not token or len(token) > 100:
+@dataclass(frozen=True)
+class SecondDevice:
+    """Refused: the card's meeting is confidential and another device already holds it."""
+
+    attendee_id: int
+    meeting_id: int
+    alert_id: int
+
+
+def card_matching(
+    *, token: str = "", code: str = "", code_key: bytes = b""
+) -> ColumnElement[bool] | None:
+    """The condition that finds a card by its token or by its typed code; None when what was
+    given cannot be either (no query is made)."""
+    if token:
+        return None if len(token) > 100 else col(AttendeeToken.token_hash) == hash_token(token)
+    normalised = codes.normalise(code)
+    if normalised is None:
         return None
-    row = session.exec(
-        select(AttendeeToken.id, AttendeeToken.attendee_id, AttendeeToken.expires_at)
-        .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
-        .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
+    return col(AttendeeToken.code_hash) == codes.digest(normalised, code_key)
+
+
+def is_confidential(session: Session, meeting: Meeting) -> bool:
+    """Whether the meeting, or any of its documents, is Mật or Tối mật: its cards then bind
+    to one device."""
+    if meeting.confidentiality != Confidentiality.NORMAL:
+        return True
+    secret_document = session.exec(
+        select(Document.id)
         .where(
-            AttendeeToken.token_hash == hash_token(token),
-            col(AttendeeToken.revoked_at).is_(None),
-            col(AttendeeToken.expires_at) > now,
-            col(Meeting.status) != MeetingStatus.ARCHIVED,
+            Document.meeting_id == meeting.id,
+            Document.confidentiality != Confidentiality.NORMAL,
         )
+        .limit(1)
     ).first()
+    return secret_document is not None
+
+
+def open_device(
+    session: Session,
+    *,
+    token: str = "",
+    code: str = "",
+    code_key: bytes = b"",
+    user_agent: str = "",
+    address: str = "",
+    now: datetime | None = None,
+) -> OpenedDevice | SecondDevice | None:
+    """Exchange a card (its token, or its typed code) for a new device session; None when the
+    card is unknown, expired or revoked (the caller says so without telling which). On a
+    confidential meeting the attendee's first device is bound: another is refused, and an
+    alert waits for the secretary, who releases the binding by cutting the first one off."""
+    now = now or utcnow()
+    matching = card_matching(token=token, code=code, code_key=code_key)
+    row = None
+    if matching is not None:
+        row = session.exec(
+            select(AttendeeToken, Attendee, Meeting)
+            .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
+            .join(Meeting, col(Meeting.id) == col(Attendee.meeting_id))
+            .where(matching)
+        ).first()
+    via = "mã" if code and not token else "QR"
     if row is None:
+        _refused(session, None, None, f"{via}: thẻ không tồn tại", address)
         return None
-    token_id, attendee_id, expires_at = row
+    card, attendee, meeting = row
+    assert card.id is not None
+    assert attendee.id is not None
+    assert meeting.id is not None
+    reason = (
+        "thẻ đã bị thu hồi (in lại)"
+        if card.revoked_at is not None
+        else "thẻ đã hết hạn"
+        if card.expires_at <= now
+        else "cuộc họp đã lưu trữ"
+        if meeting.status == MeetingStatus.ARCHIVED
+        else ""
+    )
+    if reason:
+        _refused(session, meeting.id, attendee, f"{via}: {reason}", address)
+        return None
+    attendee_id, token_id, expires_at = attendee.id, card.id, card.expires_at
+    if is_confidential(session, meeting) and _has_live_device(session, attendee_id, now):
+        return _refuse_second_device(session, meeting, attendee, user_agent, address, now)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     device = DeviceSession(
         attendee_id=attendee_id,
@@ -76,6 +141,56 @@ def open_device(
     session.flush()
     assert device.id is not None
     return OpenedDevice(secret, device.id)
+
+
+def _has_live_device(session: Session, attendee_id: int, now: datetime) -> bool:
+    return (
+        session.exec(
+            select(DeviceSession.id).where(
+                DeviceSession.attendee_id == attendee_id,
+                col(DeviceSession.revoked_at).is_(None),
+                col(DeviceSession.expires_at) > now,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _refused(
+    session: Session, meeting_id: int | None, attendee: Attendee | None, why: str, address: str
+) -> None:
+    """An audit row for a card that opened nothing (the page tells the person nothing more)."""
+    audit(
+        session,
+        None,
+        meeting_id=meeting_id,
+        action="pickup.refused",
+        subject=f"{attendee.full_name + ': ' if attendee else ''}{why} (từ {address or '?'})",
+    )
+
+
+def _refuse_second_device(
+    session: Session,
+    meeting: Meeting,
+    attendee: Attendee,
+    user_agent: str,
+    address: str,
+    now: datetime,
+) -> SecondDevice:
+    assert meeting.id is not None
+    assert attendee.id is not None
+    alert = PickupAlert(
+        meeting_id=meeting.id,
+        attendee_id=attendee.id,
+        user_agent=user_agent[:300],
+        address=address[:64],
+        created_at=now,
+    )
+    session.add(alert)
+    _refused(session, meeting.id, attendee, "thẻ dùng trên máy thứ hai", address)
+    session.flush()
+    assert alert.id is not None
+    return SecondDevice(attendee.id, meeting.id, alert.id)
 
 
 # Built once: this runs on every tablet request and socket event (ecabinet.db.run).
@@ -210,3 +325,96 @@ def revoke_device(
             AccessRevoked(meeting_id=attendee.meeting_id, attendee_ids=(device.attendee_id,)),
         )
     return device
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    attendee_id: int
+    attendee_name: str
+    user_agent: str
+    address: str
+    created_at: datetime
+
+
+def open_alerts(session: Session, *, meeting_id: int) -> list[AlertView]:
+    """A meeting's unresolved alerts, newest first (the caller checked the meeting's
+    permission)."""
+    rows = session.exec(
+        select(PickupAlert, Attendee.full_name)
+        .join(Attendee, col(Attendee.id) == col(PickupAlert.attendee_id))
+        .where(PickupAlert.meeting_id == meeting_id, col(PickupAlert.resolved_at).is_(None))
+        .order_by(col(PickupAlert.id).desc())
+    ).all()
+    return [
+        AlertView(
+            id=alert.id or 0,
+            attendee_id=alert.attendee_id,
+            attendee_name=name,
+            user_agent=alert.user_agent,
+            address=alert.address,
+            created_at=alert.created_at,
+        )
+        for alert, name in rows
+    ]
+
+
+def alerts_of_attendee(session: Session, *, actor: Actor, attendee_id: int) -> list[AlertView]:
+    attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    return [
+        a
+        for a in open_alerts(session, meeting_id=attendee.meeting_id)
+        if a.attendee_id == attendee_id
+    ]
+
+
+def resolve_alert(
+    session: Session, *, actor: Actor, alert_id: int, release: bool, now: datetime | None = None
+) -> PickupAlert:
+    """Close an alert. With `release`, the attendee's devices are cut off, so the card opens
+    on the next device that scans it (a tablet replaced, a browser's cookies cleared); without,
+    the refusal stands and the alert is only put away."""
+    now = now or utcnow()
+    alert = session.get(PickupAlert, alert_id)
+    if alert is None:
+        raise NotFound("Không tìm thấy cảnh báo.", code="alert_not_found")
+    try:
+        attendee = get_attendee(
+            session, actor=actor, attendee_id=alert.attendee_id, perm=Perm.EDIT_MEETING
+        )
+    except NotFound:
+        raise NotFound("Không tìm thấy cảnh báo.", code="alert_not_found") from None
+    if alert.resolved_at is not None:
+        return alert
+    alert.resolved_at = now
+    session.add(alert)
+    # Every open alert of this attendee is answered by the same decision.
+    for other in session.exec(
+        select(PickupAlert).where(
+            PickupAlert.attendee_id == alert.attendee_id, col(PickupAlert.resolved_at).is_(None)
+        )
+    ):
+        other.resolved_at = now
+        session.add(other)
+    if release:
+        live = session.exec(
+            select(DeviceSession).where(
+                DeviceSession.attendee_id == alert.attendee_id,
+                col(DeviceSession.revoked_at).is_(None),
+            )
+        ).all()
+        for device in live:
+            device.revoked_at = now
+            session.add(device)
+        record(
+            session,
+            AccessRevoked(meeting_id=attendee.meeting_id, attendee_ids=(alert.attendee_id,)),
+        )
+    audit(
+        session,
+        actor,
+        meeting_id=attendee.meeting_id,
+        action="device.release" if release else "device.alert_dismiss",
+        subject=attendee.full_name,
+    )
+    return alert

@@ -6,8 +6,8 @@ operator listed (PUBLIC_HOSTS) or this machine itself (loopback: a local demo)."
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-from datetime import timedelta
 
 from flask import current_app, request, url_for
 
@@ -53,12 +53,31 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
+def access_window() -> service.AccessWindow:
+    return service.AccessWindow(
+        days_after_end=int(current_app.config["PICKUP_DAYS_AFTER_MEETING"]),
+        undated_days=int(current_app.config["ATTENDEE_TOKEN_DAYS"]),
+    )
+
+
+def code_key() -> bytes:
+    """The key typed codes are hashed with: derived from the app's secret key, which the
+    database does not hold (pickup.codes)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hashlib.sha256(b"ecabinet pickup codes\0" + secret).digest()
+
+
 def issue_link(actor: Actor, attendee_id: int) -> tuple[service.IssuedToken, str, str]:
     """Issue a token and return it with the tablet link and the QR image URL."""
     base = public_base()  # refuse before anything is revoked or issued
-    ttl = timedelta(days=int(current_app.config["ATTENDEE_TOKEN_DAYS"]))
     with database().unit_of_work() as db_session:
-        issued = service.issue_token(db_session, actor=actor, attendee_id=attendee_id, ttl=ttl)
+        issued = service.issue_token(
+            db_session,
+            actor=actor,
+            attendee_id=attendee_id,
+            lifetime=access_window(),
+            code_key=code_key(),
+        )
     link = base + url_for("pickup.enter", token=issued.raw)
     qr_url = url_for("pickup.qr", token=issued.raw)
     return issued, link, qr_url
@@ -69,13 +88,13 @@ def issue_links(
 ) -> tuple[service.IssuedBatch, str]:
     """Issue many tokens; returns them with the public base their links start with."""
     base = public_base()  # refuse before anything is revoked or issued
-    ttl = timedelta(days=int(current_app.config["ATTENDEE_TOKEN_DAYS"]))
     with database().unit_of_work() as db_session:
         batch = service.issue_tokens(
             db_session,
             actor=actor,
             meeting_id=meeting_id,
-            ttl=ttl,
+            lifetime=access_window(),
+            code_key=code_key(),
             attendee_ids=attendee_ids,
             reissue=reissue,
         )

@@ -16,6 +16,9 @@ class AttendeeToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    # The typed fallback printed beside the QR, keyed-hashed (pickup.codes); NULL on rows from
+    # before codes existed.
+    code_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )
@@ -45,3 +48,22 @@ class DeviceSession(SQLModel, table=True):
     )
     expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class PickupAlert(SQLModel, table=True):
+    """Something at the door the secretary must see: a card of a confidential meeting tried on
+    a second device (pickup.devices). Open until a secretary resolves it."""
+
+    __tablename__ = "pickup_alert"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
+    attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)
+    kind: str = Field(default="second_device", max_length=32)
+    user_agent: str = Field(default="", max_length=300)  # of the refused device
+    address: str = Field(default="", max_length=64)  # its IP address, as the server saw it
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))

@@ -9,30 +9,69 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from ecabinet import limits
 from ecabinet.attendees.service import get_attendee
 from ecabinet.credentials import DEVICE_KEY
-from ecabinet.errors import Invalid, NotFound
+from ecabinet.errors import Forbidden, Invalid, NotFound
 from ecabinet.permissions import Perm
 from ecabinet.pickup import devices, service
-from ecabinet.pickup.http import issue_link, public_url
+from ecabinet.pickup.http import code_key, issue_link, public_url
 from ecabinet.pickup.qr import qr_png
 from ecabinet.web import actor_or_401, current_actor, database, requires
 
 bp = Blueprint("pickup", __name__)
 
+INVALID_CARD = (
+    "Thẻ không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp để được cấp thẻ mới."
+)
+
 
 def _resolve_or_404(token: str) -> None:
+    limits.check("PICKUP_FAILURE_LIMIT", _address())
     with database().unit_of_work(write=False) as db_session:
         actor = service.resolve_token(db_session, raw=token)
     if actor is None:
-        _invalid_link()
+        _invalid_card()
 
 
-def _invalid_link() -> NoReturn:
-    # Count only failures, so guessing is throttled while valid links always open.
-    limits.hit("PICKUP_FAILURE_LIMIT", request.remote_addr or "?")
-    raise NotFound(
-        "Liên kết không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp.",
-        code="token_invalid",
-    )
+def _address() -> str:
+    return request.remote_addr or "?"
+
+
+def _invalid_card(*also: str) -> NoReturn:
+    # Count only failures, so guessing is throttled while valid cards always open; the same
+    # words whether the card never existed, was reprinted or has expired.
+    limits.hit("PICKUP_FAILURE_LIMIT", _address())
+    for setting in also:
+        limits.hit(setting, "everyone")
+    raise NotFound(INVALID_CARD, code="token_invalid")
+
+
+def _enter_device(*, token: str = "", code: str = "") -> Response:
+    """Open a device session for a card and send the browser to its tablet page. Guesses
+    are refused before they are checked once the address (or, for typed codes, everyone
+    together) is over its limit."""
+    limits.check("PICKUP_FAILURE_LIMIT", _address())
+    if code:
+        limits.check("PICKUP_CODE_GLOBAL_LIMIT", "everyone")
+    with database().unit_of_work() as db_session:
+        opened = devices.open_device(
+            db_session,
+            token=token,
+            code=code,
+            code_key=code_key(),
+            user_agent=request.headers.get("User-Agent", ""),
+            address=_address(),
+        )
+    if opened is None:
+        _invalid_card(*(["PICKUP_CODE_GLOBAL_LIMIT"] if code else []))
+    if isinstance(opened, devices.SecondDevice):
+        raise Forbidden(
+            "Thẻ của cuộc họp mật này đã được dùng trên một máy khác, nên không mở trên máy "
+            "này. Thư ký cuộc họp đã được báo; nếu đây là máy của bạn, hãy nhờ thư ký mở lại.",
+            code="device_bound",
+        )
+    session.clear()
+    session.permanent = True
+    session[DEVICE_KEY] = opened.secret
+    return redirect(url_for("live.tablet"))  # type: ignore[return-value]
 
 
 @bp.route("/attendees/<int:attendee_id>/link", methods=["POST"])
@@ -49,6 +88,8 @@ def issue(attendee_id: int) -> str:
         attendee=attendee,
         link=link,
         qr_url=qr_url,
+        code=issued.code,
+        code_page=public_url(url_for("pickup.code_page")),
         expires_at=issued.expires_at,
     )
 
@@ -60,21 +101,26 @@ def enter(token: str) -> Response | tuple[str, int]:
     browser (a fresh session: no fixation), then open the tablet, whose address carries no
     token. A browser signed in as staff is asked first (a POST with its CSRF token):
     opening a delegate's link there would end the staff session without a word."""
-    _resolve_or_404(token)
     actor = current_actor()
     if request.method == "GET" and actor is not None and actor.is_staff:
+        _resolve_or_404(token)
         html = render_template("pickup/switch.html", actor=actor, token=token, role=actor.role)
         return html, 200
-    with database().unit_of_work() as db_session:
-        opened = devices.open_device(
-            db_session, token=token, user_agent=request.headers.get("User-Agent", "")
-        )
-    if opened is None:  # revoked between the check and now
-        _invalid_link()
-    session.clear()
-    session.permanent = True
-    session[DEVICE_KEY] = opened.secret
-    return redirect(url_for("live.tablet"))  # type: ignore[return-value]
+    return _enter_device(token=token)
+
+
+@bp.route("/ma", methods=["GET", "POST"])
+@requires(Perm.PUBLIC)
+def code_page() -> Response | str:
+    """Typing the code printed on the card, for a tablet that cannot scan the QR."""
+    if request.method == "GET":
+        return render_template("pickup/code.html", typed="")
+    typed = request.form.get("code", "")
+    try:
+        return _enter_device(code=typed or "-")
+    except NotFound as exc:
+        flash(exc.message, "error")
+        return render_template("pickup/code.html", typed=typed[:40]), 404  # type: ignore[return-value]
 
 
 @bp.route("/p/<token>/qr.png")
@@ -98,7 +144,8 @@ def devices_page(attendee_id: int) -> str:
             db_session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING
         )
         found = devices.list_devices(db_session, actor=actor, attendee_id=attendee_id)
-    return render_template("pickup/devices.html", attendee=attendee, devices=found)
+        alerts = devices.alerts_of_attendee(db_session, actor=actor, attendee_id=attendee_id)
+    return render_template("pickup/devices.html", attendee=attendee, devices=found, alerts=alerts)
 
 
 @bp.route("/devices/<int:device_id>/name", methods=["POST"])
@@ -129,3 +176,32 @@ def revoke_device(device_id: int) -> Response:
         attendee_id = device.attendee_id
     flash("Đã ngắt thiết bị; máy đó phải quét lại thẻ mới vào được.", "success")
     return redirect(url_for("pickup.devices_page", attendee_id=attendee_id))  # type: ignore[return-value]
+
+
+@bp.route("/pickup-alerts/<int:alert_id>/release", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def release_alert(alert_id: int) -> Response:
+    """Cut off the devices holding the card, so the next one to scan it gets in."""
+    return _resolve_alert(alert_id, release=True)
+
+
+@bp.route("/pickup-alerts/<int:alert_id>/dismiss", methods=["POST"])
+@requires(Perm.EDIT_MEETING)
+def dismiss_alert(alert_id: int) -> Response:
+    """Put the alert away; the card keeps opening only on the device already in."""
+    return _resolve_alert(alert_id, release=False)
+
+
+def _resolve_alert(alert_id: int, *, release: bool) -> Response:
+    with database().unit_of_work() as db_session:
+        alert = devices.resolve_alert(
+            db_session, actor=actor_or_401(), alert_id=alert_id, release=release
+        )
+        meeting_id = alert.meeting_id
+    flash(
+        "Đã mở lại: máy quét thẻ tiếp theo sẽ vào được; các máy cũ đã bị ngắt."
+        if release
+        else "Đã bỏ qua cảnh báo; thẻ vẫn chỉ mở trên máy đã vào.",
+        "success",
+    )
+    return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="attendees"))  # type: ignore[return-value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,15 +21,41 @@ from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
 from ecabinet.db import run
 from ecabinet.errors import Invalid
-from ecabinet.events import AccessRevoked, audit, record
+from ecabinet.events import AccessRevoked, DomainEvent, audit, record
 from ecabinet.meetings import service as meetings
+from ecabinet.meetings.events import MeetingRescheduled
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.permissions import Perm
-from ecabinet.pickup.models import AttendeeToken
+from ecabinet.pickup import codes
+from ecabinet.pickup.models import AttendeeToken, DeviceSession
 from ecabinet.timeutil import utcnow
 
 # 128 bits of entropy in 22 URL-safe characters: short enough for a small QR code.
 TOKEN_BYTES = 16
+MIN_LIFETIME = timedelta(days=1)  # a card issued after its meeting still opens for a day
+
+
+@dataclass(frozen=True)
+class AccessWindow:
+    """How long a card (and the tablets it lets in) keeps working: until a few days after
+    the meeting ends, so delegates can reread the documents, then no longer; a meeting with no
+    date yet gives `undated_days` from issue. Moving the meeting moves the expiry."""
+
+    days_after_end: int = 3
+    undated_days: int = 30
+
+    def expiry(self, meeting: Meeting, now: datetime) -> datetime:
+        end = meeting.ends_at or meeting.starts_at
+        if end is None:
+            return now + timedelta(days=self.undated_days)
+        return max(end + timedelta(days=self.days_after_end), now + MIN_LIFETIME)
+
+
+Lifetime = AccessWindow | timedelta  # a fixed timedelta: tests and tools only
+
+
+def _expiry(lifetime: Lifetime, meeting: Meeting, now: datetime) -> datetime:
+    return now + lifetime if isinstance(lifetime, timedelta) else lifetime.expiry(meeting, now)
 
 
 @dataclass(frozen=True)
@@ -37,6 +64,7 @@ class IssuedToken:
     attendee_id: int
     meeting_id: int
     expires_at: datetime
+    code: str = ""  # the typed fallback, "7KQ2M-9XP4H" (shown once, like the token)
 
 
 def issue_token(
@@ -44,24 +72,31 @@ def issue_token(
     *,
     actor: Actor,
     attendee_id: int,
-    ttl: timedelta,
+    lifetime: Lifetime,
+    code_key: bytes = b"",
     now: datetime | None = None,
 ) -> IssuedToken:
-    """A new link for an attendee. Earlier links of that attendee stop working."""
+    """A new card for an attendee: its token and typed code. The attendee's earlier cards
+    stop opening; tablets already in keep working (pickup.devices)."""
     attendee = get_attendee(session, actor=actor, attendee_id=attendee_id, perm=Perm.EDIT_MEETING)
+    meeting = session.get(Meeting, attendee.meeting_id)
+    assert meeting is not None
     now = now or utcnow()
     revoke_tokens(session, attendee_id=attendee_id, now=now)
     raw = secrets.token_urlsafe(TOKEN_BYTES)
+    code = codes.new_code()
+    expires_at = _expiry(lifetime, meeting, now)
     session.add(
         AttendeeToken(
             attendee_id=attendee_id,
             token_hash=hash_token(raw),
+            code_hash=codes.digest(codes.normalise(code) or "", code_key),
             created_at=now,
-            expires_at=now + ttl,
+            expires_at=expires_at,
         )
     )
     session.flush()
-    return IssuedToken(raw, attendee_id, attendee.meeting_id, now + ttl)
+    return IssuedToken(raw, attendee_id, attendee.meeting_id, expires_at, code)
 
 
 @dataclass(frozen=True)
@@ -75,7 +110,8 @@ def issue_tokens(
     *,
     actor: Actor,
     meeting_id: int,
-    ttl: timedelta,
+    lifetime: Lifetime,
+    code_key: bytes = b"",
     attendee_ids: list[int] | None = None,
     reissue: bool = False,
     now: datetime | None = None,
@@ -128,14 +164,22 @@ def issue_tokens(
         )
     if replaced:
         record(session, AccessRevoked(meeting_id=meeting_id, attendee_ids=tuple(replaced)))
+    expires_at = _expiry(lifetime, meeting, now)
     issued = [
-        IssuedToken(secrets.token_urlsafe(TOKEN_BYTES), attendee_id, meeting_id, now + ttl)
+        IssuedToken(
+            secrets.token_urlsafe(TOKEN_BYTES),
+            attendee_id,
+            meeting_id,
+            expires_at,
+            codes.new_code(),
+        )
         for attendee_id in targets
     ]
     rows = [
         {
             "attendee_id": token.attendee_id,
             "token_hash": hash_token(token.raw),
+            "code_hash": codes.digest(codes.normalise(token.code) or "", code_key),
             "created_at": now,
             "expires_at": token.expires_at,
         }
@@ -230,3 +274,42 @@ def resolve_attendee_credentials(
 ) -> dict[Credentials, Actor | None]:
     actors = resolve_tokens(session, [c.token or "" for c in many], now=now)
     return {creds: actors.get(creds.token or "") for creds in many}
+
+
+def follow_meeting_times(
+    session: Session, *, meeting_id: int, window: AccessWindow, now: datetime | None = None
+) -> int:
+    """The meeting moved: its working cards and tablets now expire by the new date (later or
+    earlier). Returns how many rows moved."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        return 0
+    now = now or utcnow()
+    expires_at = window.expiry(meeting, now)
+    attendees_of_meeting = sa_select(col(Attendee.id)).where(col(Attendee.meeting_id) == meeting_id)
+    moved = 0
+    for model in (AttendeeToken, DeviceSession):
+        result = session.execute(
+            sa_update(model)
+            .where(
+                col(model.attendee_id).in_(attendees_of_meeting),
+                col(model.revoked_at).is_(None),
+                col(model.expires_at) > now,
+            )
+            .values(expires_at=expires_at)
+        )
+        moved += result.rowcount  # type: ignore[attr-defined]
+    return moved
+
+
+def cards_follow_meeting_times(
+    window: AccessWindow,
+) -> Callable[[Session, Sequence[DomainEvent]], None]:
+    """An in-transaction subscriber: a rescheduled meeting moves its cards' expiry."""
+
+    def follow(session: Session, events: Sequence[DomainEvent]) -> None:
+        moved = {e.meeting_id for e in events if isinstance(e, MeetingRescheduled)}
+        for meeting_id in sorted(moved):
+            follow_meeting_times(session, meeting_id=meeting_id, window=window)
+
+    return follow

@@ -19,6 +19,7 @@ from ecabinet.errors import AppError
 from ecabinet.meetings import lifecycle, service
 from ecabinet.meetings.schemas import MeetingCreate, MeetingFilters, MeetingUpdate
 from ecabinet.permissions import Perm, meeting_perms
+from ecabinet.pickup.devices import open_alerts
 from ecabinet.web import (
     actor_or_401,
     current_actor,
@@ -177,6 +178,9 @@ def render_workspace(
             if Perm.VIEW_ATTENDEES in perms and attendee_search
             else None,
             "attendee_pages": 1,
+            "pickup_alerts": open_alerts(db_session, meeting_id=meeting_id)
+            if Perm.EDIT_MEETING in perms
+            else [],
             "perms": perms,
             "chairs": auth.list_users(db_session, role=Role.CHAIR),
             "secretaries": auth.list_users(db_session, role=Role.SECRETARY),

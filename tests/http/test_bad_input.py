@@ -13,6 +13,7 @@ from ecabinet.documents.storage import Storage
 from ecabinet.web import OPENAPI_ATTR
 from tests.factories import (
     PASSWORD,
+    make_alert,
     make_attendee,
     make_device,
     make_document,
@@ -64,6 +65,8 @@ def url_with_fresh_objects(rule: str, app_db: Database, storage: Storage) -> str
         ids["attendee_id"] = make_attendee(app_db, meeting)
     if "device_id" in rule:
         ids["device_id"] = make_device(app_db, meeting, ids["attendee_id"])
+    if "alert_id" in rule:
+        ids["alert_id"] = make_alert(app_db, meeting, make_attendee(app_db, meeting))
     if "document_id" in rule:
         ids["document_id"] = make_document(app_db, storage, meeting).id
     if "user_id" in rule:

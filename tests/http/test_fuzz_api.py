@@ -28,6 +28,7 @@ from tests.factories import (
     PASSWORD,
     MeetingFixture,
     Staff,
+    make_alert,
     make_attendee,
     make_device,
     make_document,
@@ -65,6 +66,7 @@ class World:
     attendee_id: int
     document_id: int | None
     device_id: int
+    alert_id: int
 
     def ids(self) -> dict[str, int | None]:
         return {
@@ -73,6 +75,7 @@ class World:
             "attendee_id": self.attendee_id,
             "document_id": self.document_id,
             "device_id": self.device_id,
+            "alert_id": self.alert_id,
             "user_id": self.meeting.chair.id,  # an account the admin may disable and enable
         }
 
@@ -117,7 +120,8 @@ class Fuzz:
         attendee_id = make_attendee(self.database, meeting)
         document_id = make_document(self.database, self.storage, meeting).id if document else None
         device_id = make_device(self.database, meeting, attendee_id)
-        return World(meeting, attendee_id, document_id, device_id)
+        alert_id = make_alert(self.database, meeting, make_attendee(self.database, meeting))
+        return World(meeting, attendee_id, document_id, device_id, alert_id)
 
     def world_for(self, transition: str) -> World:
         """A fresh meeting in the state `transition` (publish, unpublish, archive) starts from."""
@@ -261,6 +265,7 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
         attendee_id,
         make_document(app_db, app_storage, meeting).id,
         make_device(app_db, meeting, attendee_id),
+        make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
     )
     fuzz = Fuzz(app.test_client(), app_db, app_storage, make_user(app_db, Role.ADMIN), shared)
     fuzz.token = fuzz.sign_in()

@@ -139,7 +139,7 @@ def test_an_idle_tablet_is_cut_when_its_link_expires(
             session,
             actor=meeting.secretary.actor,
             attendee_id=attendee_id,
-            ttl=timedelta(seconds=2),
+            lifetime=timedelta(seconds=2),
         ).raw
     tablet = Tablet(live_server.url, raw)
     try:

@@ -24,7 +24,7 @@ from tests.factories import make_attendee, make_meeting, make_token
 
 def open_with(database: Database, token: str, **kw: object) -> devices.OpenedDevice | None:
     with database.unit_of_work() as session:
-        return devices.open_device(session, token=token, **kw)  # type: ignore[arg-type]
+        return devices.open_device(session, token=token, **kw)  # type: ignore[arg-type,return-value]
 
 
 def who(database: Database, secret: str) -> int | None:

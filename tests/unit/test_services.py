@@ -404,7 +404,7 @@ def test_attendee_token_is_random_hashed_revocable_and_expiring(database: Databa
             session,
             actor=meeting.secretary.actor,
             attendee_id=attendee_id,
-            ttl=timedelta(days=1),
+            lifetime=timedelta(days=1),
             now=now,
         )
     assert len(issued.raw) >= 22  # 128 bits, URL-safe
@@ -421,7 +421,7 @@ def test_attendee_token_is_random_hashed_revocable_and_expiring(database: Databa
             session,
             actor=meeting.secretary.actor,
             attendee_id=attendee_id,
-            ttl=timedelta(days=1),
+            lifetime=timedelta(days=1),
             now=now,
         )
     with database.unit_of_work(write=False) as session:
