@@ -96,9 +96,12 @@ def test_public_routes_are_the_expected_few(app: Flask) -> None:
         "/healthz",
         "/login",
         "/logout",
+        "/m/<code>",
+        "/m/<code>/qr.png",
         "/ma",
         "/p/<token>",
         "/p/<token>/qr.png",
+        "/v/<code>",
     ]
 
 
@@ -142,7 +145,7 @@ def _object_routes(app: Flask) -> list[tuple[str, str, str]]:
     return [
         (rule, method, endpoint)
         for rule, method, endpoint in routes(app)
-        if PARAM.search(rule) and "<token>" not in rule
+        if PARAM.search(rule) and "<token>" not in rule and "<code>" not in rule
     ]
 
 

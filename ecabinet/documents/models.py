@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -96,6 +97,11 @@ class DocumentRevision(SQLModel, table=True):
     rejection_message: str = Field(default="", max_length=300)
     has_thumbnail: bool = False
     pdf_sha256: str = Field(default="", max_length=64)  # as Document.pdf_sha256
+    # The QR on a cover sheet opens /v/<verify_code>: which document and revision this paper
+    # is, and whether it is still current, without any of its content.
+    verify_code: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(9), max_length=24, unique=True
+    )
     uploaded_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -69,6 +70,12 @@ class Meeting(SQLModel, table=True):
     starts_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     ends_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     confidentiality: str = Field(default=Confidentiality.NORMAL, max_length=16)
+    # The meeting QR on the door and the room screen opens /m/<public_code>: random, so the
+    # public pages of meetings cannot be walked through by counting ids.
+    public_code: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(9), max_length=24, unique=True
+    )
+    public_agenda: bool = False  # whether that page lists the agenda (never on Mật meetings)
     status: str = Field(default=MeetingStatus.DRAFT, max_length=16)
     secretary_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"

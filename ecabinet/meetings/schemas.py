@@ -24,6 +24,12 @@ class MeetingCreate(BaseModel):
     starts_at: UtcInstant | None = Field(default=None, title="Thời gian bắt đầu")
     ends_at: UtcInstant | None = Field(default=None, title="Thời gian kết thúc")
     confidentiality: Confidentiality = Field(default=Confidentiality.NORMAL, title="Độ mật")
+    public_agenda: bool = Field(
+        default=False,
+        title="Công khai chương trình",
+        description="The public page the meeting QR opens also lists the agenda (never for "
+        "a Mật / Tối mật meeting)",
+    )
     chair_id: Id | None = Field(
         default=None, description="Chủ tọa (một tài khoản vai trò chair)", title="Chủ tọa"
     )
@@ -45,6 +51,7 @@ class MeetingUpdate(BaseModel):
     starts_at: UtcInstant | None = Field(default=None, title="Thời gian bắt đầu")
     ends_at: UtcInstant | None = Field(default=None, title="Thời gian kết thúc")
     confidentiality: Confidentiality | None = Field(default=None, title="Độ mật")
+    public_agenda: bool | None = Field(default=None, title="Công khai chương trình")
     chair_id: Id | None = Field(default=None, title="Chủ tọa")
     secretary_ids: list[Id] | None = Field(
         default=None, max_length=20, title="Thư ký cùng chuẩn bị"
@@ -68,6 +75,8 @@ class MeetingPublic(BaseModel):
     starts_at: datetime | None
     ends_at: datetime | None
     confidentiality: str
+    public_code: str = Field(description="The meeting QR opens /m/<public_code>")
+    public_agenda: bool
     status: str
     secretary_id: int | None
     secretary_ids: list[int] = Field(description="The creator and the co-secretaries")

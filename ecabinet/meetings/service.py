@@ -275,6 +275,7 @@ def create_meeting(session: Session, *, actor: Actor, data: MeetingCreate) -> Me
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         confidentiality=data.confidentiality,
+        public_agenda=data.public_agenda,
         chair_id=data.chair_id,
         secretary_id=actor.user_id,
     )
@@ -301,7 +302,7 @@ def update_meeting(
             "Người khác vừa sửa cuộc họp này. Hãy tải lại trang để xem thay đổi rồi sửa tiếp.",
             code="edit_conflict",
         )
-    for required in ("title", "confidentiality"):
+    for required in ("title", "confidentiality", "public_agenda"):
         if required in changes and changes[required] is None:
             label = MeetingUpdate.model_fields[required].title
             raise Invalid(f"{label} không được để trống.", field=required)

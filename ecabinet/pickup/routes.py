@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
@@ -11,12 +11,13 @@ from ecabinet.attendees.service import get_attendee
 from ecabinet.credentials import DEVICE_KEY
 from ecabinet.errors import Forbidden, Invalid, NotFound
 from ecabinet.permissions import Perm
-from ecabinet.pickup import devices, service
+from ecabinet.pickup import devices, public, service
 from ecabinet.pickup.http import code_key, issue_link, public_url
 from ecabinet.pickup.qr import qr_png
 from ecabinet.web import actor_or_401, current_actor, database, requires
 
 bp = Blueprint("pickup", __name__)
+T = TypeVar("T")
 
 INVALID_CARD = (
     "Thẻ không hợp lệ hoặc đã hết hạn. Vui lòng liên hệ thư ký cuộc họp để được cấp thẻ mới."
@@ -205,3 +206,51 @@ def _resolve_alert(alert_id: int, *, release: bool) -> Response:
         "success",
     )
     return redirect(url_for("workspace.meeting", meeting_id=meeting_id, _anchor="attendees"))  # type: ignore[return-value]
+
+
+def _public_or_404(found: T | None, message: str, code: str) -> T:
+    if found is None:
+        limits.hit("PICKUP_FAILURE_LIMIT", _address())
+        raise NotFound(message, code=code)
+    return found
+
+
+@bp.route("/m/<code>")
+@requires(Perm.PUBLIC)
+def meeting_page(code: str) -> str:
+    """What the meeting QR on the door and the room screen opens: title, time, place, and the
+    agenda where the meeting allows it. Never a document."""
+    limits.check("PICKUP_FAILURE_LIMIT", _address())
+    with database().unit_of_work(write=False) as db_session:
+        found = public.public_meeting(db_session, code=code)
+    shown = _public_or_404(found, "Không tìm thấy cuộc họp.", "meeting_not_found")
+    return render_template("pickup/meeting_public.html", m=shown)
+
+
+@bp.route("/m/<code>/qr.png")
+@requires(Perm.PUBLIC)
+def meeting_qr(code: str) -> Response:
+    limits.check("PICKUP_FAILURE_LIMIT", _address())
+    with database().unit_of_work(write=False) as db_session:
+        found = public.public_meeting(db_session, code=code)
+    _public_or_404(found, "Không tìm thấy cuộc họp.", "meeting_not_found")
+    response = Response(qr_png(public_url(url_for("pickup.meeting_page", code=code))))
+    response.mimetype = "image/png"
+    return response
+
+
+@bp.route("/v/<code>")
+@requires(Perm.PUBLIC)
+def verify_page(code: str) -> str:
+    """What a cover sheet's QR opens: which document and revision the paper is, who issued
+    it, its level and whether it is still current. Nothing of its content."""
+    limits.check("PICKUP_FAILURE_LIMIT", _address())
+    with database().unit_of_work(write=False) as db_session:
+        found = public.verify_revision(db_session, code=code)
+    shown = _public_or_404(
+        found,
+        "Không xác minh được: mã này không ứng với văn bản nào đang lưu "
+        "(văn bản có thể đã bị xóa). Hãy hỏi đơn vị ban hành.",
+        "document_not_verified",
+    )
+    return render_template("pickup/verify.html", v=shown)

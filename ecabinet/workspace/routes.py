@@ -126,6 +126,7 @@ def _meeting_values(meeting: Any) -> dict[str, Any]:
         "starts_at": local_time(meeting.starts_at, when),
         "ends_at": local_time(meeting.ends_at, when),
         "confidentiality": meeting.confidentiality,
+        "public_agenda": "true" if meeting.public_agenda else "",
         "chair_id": str(meeting.chair_id) if meeting.chair_id else "",
         "secretary_ids": [str(s.user_id) for s in meeting.co_secretaries],
         "revision": meeting.revision,
@@ -213,6 +214,7 @@ def edit(meeting_id: int) -> Response | tuple[str, int]:
         fields = form_data(**MEETING_FORM)
         for cleared in ("starts_at", "ends_at", "chair_id"):  # a blank field clears the value
             fields.setdefault(cleared, None)
+        fields.setdefault("public_agenda", False)  # an unticked box sends nothing
         data = validate(MeetingUpdate, fields)
         with database().unit_of_work() as db_session:
             service.update_meeting(
