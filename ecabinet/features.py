@@ -17,6 +17,7 @@ FEATURES: tuple[str, ...] = (
     "documents",
     "attendees",
     "pickup",
+    "printing",
     "audit",
     "live",
     "workspace",

@@ -149,6 +149,27 @@ def make_alert(database: Database, meeting: MeetingFixture, attendee_id: int) ->
     return refused.alert_id
 
 
+def make_printout(database: Database, storage: Storage, meeting: MeetingFixture) -> int:
+    """A ready printout (the room poster) of the meeting; returns its id."""
+    from ecabinet.printing import service as printing
+    from ecabinet.printing.models import PrintKind
+
+    with database.unit_of_work() as session:
+        printout = printing.request_printout(
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
+            kind=PrintKind.POSTER,
+            public_url="http://10.0.0.5:5000",
+        )
+        assert printout.id is not None
+        printout_id = printout.id
+    printing.build_printout(
+        database, storage, printout_id=printout_id, settings=printing.PrintSettings()
+    )
+    return printout_id
+
+
 def sample_pdf(title: str = "Báo cáo tổng kết năm 2026") -> bytes:
     return text_pdf(title, ["Nội dung tài liệu họp: Đảng ủy, Hội đồng nhân dân, Ủy ban."])
 

@@ -31,6 +31,7 @@ from tests.factories import (
     make_device,
     make_document,
     make_meeting,
+    make_printout,
     make_token,
 )
 
@@ -135,6 +136,7 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "number": 1,  # the document's first revision
         "attendee_id": (attendee_id := make_attendee(app_db, meeting, phone="0912111222")),
         "device_id": make_device(app_db, meeting, attendee_id),
+        "printout_id": make_printout(app_db, app_storage, meeting),
         "alert_id": make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
         "job_id": job_id,
         "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others

@@ -133,24 +133,11 @@ def _probe(path: Path, limits: PdfLimits, thumbnail_to: Path | None) -> dict[str
     return verdict
 
 
-_FONTS_REGISTERED = False
-
-
 def register_fonts() -> None:
-    """Register Be Vietnam Pro (static TTFs from fontpkg) as the 'VN' family once."""
-    global _FONTS_REGISTERED
-    if _FONTS_REGISTERED:
-        return
-    import fontpkg
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    """The 'VN' family (ecabinet.fonts), for text_pdf."""
+    from ecabinet.fonts import register_fonts as register
 
-    faces = [("VN", 400, "normal"), ("VN-Bold", 700, "normal"), ("VN-Italic", 400, "italic")]
-    for name, weight, style in faces:
-        path = fontpkg.path("Be Vietnam Pro", weight=weight, style=style)
-        pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily("VN", normal="VN", bold="VN-Bold", italic="VN-Italic")
-    _FONTS_REGISTERED = True
+    register()
 
 
 def text_pdf(title: str, paragraphs: list[str], *, author: str = "") -> bytes:

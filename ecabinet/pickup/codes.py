@@ -38,3 +38,9 @@ def normalise(typed: str) -> str | None:
 def digest(code: str, key: bytes) -> str:
     """What the database keeps of a (normalised) code."""
     return hmac.new(key, b"pickup-code:" + code.encode(), hashlib.sha256).hexdigest()
+
+
+def key_from_secret(secret_key: str) -> bytes:
+    """The key codes are hashed with, derived from the app's secret key (which the database
+    does not hold)."""
+    return hashlib.sha256(b"ecabinet pickup codes\0" + secret_key.encode()).digest()

@@ -6,14 +6,13 @@ operator listed (PUBLIC_HOSTS) or this machine itself (loopback: a local demo)."
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 
 from flask import current_app, request, url_for
 
 from ecabinet.actor import Actor
 from ecabinet.errors import Conflict
-from ecabinet.pickup import service
+from ecabinet.pickup import codes, service
 from ecabinet.web import database
 
 
@@ -63,8 +62,7 @@ def access_window() -> service.AccessWindow:
 def code_key() -> bytes:
     """The key typed codes are hashed with: derived from the app's secret key, which the
     database does not hold (pickup.codes)."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hashlib.sha256(b"ecabinet pickup codes\0" + secret).digest()
+    return codes.key_from_secret(str(current_app.config["SECRET_KEY"]))
 
 
 def issue_link(actor: Actor, attendee_id: int) -> tuple[service.IssuedToken, str, str]:

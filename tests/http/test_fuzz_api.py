@@ -33,6 +33,7 @@ from tests.factories import (
     make_device,
     make_document,
     make_meeting,
+    make_printout,
     make_user,
     sample_pdf,
 )
@@ -67,6 +68,7 @@ class World:
     document_id: int | None
     device_id: int
     alert_id: int
+    printout_id: int
 
     def ids(self) -> dict[str, int | None]:
         return {
@@ -76,6 +78,7 @@ class World:
             "document_id": self.document_id,
             "device_id": self.device_id,
             "alert_id": self.alert_id,
+            "printout_id": self.printout_id,
             "user_id": self.meeting.chair.id,  # an account the admin may disable and enable
         }
 
@@ -121,7 +124,8 @@ class Fuzz:
         document_id = make_document(self.database, self.storage, meeting).id if document else None
         device_id = make_device(self.database, meeting, attendee_id)
         alert_id = make_alert(self.database, meeting, make_attendee(self.database, meeting))
-        return World(meeting, attendee_id, document_id, device_id, alert_id)
+        printout_id = make_printout(self.database, self.storage, meeting)
+        return World(meeting, attendee_id, document_id, device_id, alert_id, printout_id)
 
     def world_for(self, transition: str) -> World:
         """A fresh meeting in the state `transition` (publish, unpublish, archive) starts from."""
@@ -258,6 +262,7 @@ def _check_error_body(case: AnyCase, response: Response) -> None:
 def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
     # Rate limits have their own tests; here they would turn most later cases into 429s.
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute", LIVE_CONTROL_LIMIT="100000 per second")
+    app.config["PUBLIC_URL"] = "http://10.0.0.5:5000"  # printouts need it
     meeting = make_meeting(app_db)
     attendee_id = make_attendee(app_db, meeting)
     shared = World(
@@ -266,6 +271,7 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
         make_document(app_db, app_storage, meeting).id,
         make_device(app_db, meeting, attendee_id),
         make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
+        make_printout(app_db, app_storage, meeting),
     )
     fuzz = Fuzz(app.test_client(), app_db, app_storage, make_user(app_db, Role.ADMIN), shared)
     fuzz.token = fuzz.sign_in()
