@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads vendor clean
+.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: $(VENV)/.dev
 # How long an upload (benign or crafted PDF) can stall the hub; CHECKOUTS=dir1 dir2 compares.
 bench-uploads: $(VENV)/.dev
 	$(BIN)/python bench/upload_stall.py $(foreach c,$(CHECKOUTS),--checkout $(c))
+
+# 500 pickup cards as one PDF, beside the naive way, and the whole printout job.
+bench-print: $(VENV)/.dev
+	$(BIN)/python bench/printables.py
 
 vendor:
 	scripts/vendor-js.sh

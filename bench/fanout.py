@@ -246,7 +246,10 @@ def seed_database(url: str, *, attendees: int, items: int) -> Seed:
                 )
                 assert attendee.id is not None
                 issued = pickup.issue_token(
-                    session, actor=secretary_actor, attendee_id=attendee.id, lifetime=timedelta(days=1)
+                    session,
+                    actor=secretary_actor,
+                    attendee_id=attendee.id,
+                    lifetime=timedelta(days=1),
                 )
                 tokens.append(issued.raw)
         return Seed(meeting_id, chair.username, tokens)
