@@ -1,0 +1,98 @@
+"""Printed cards in real Chromium: every QR decoded from the rendered card PDF opens, in a
+fresh browser, that delegate's meeting with no typing; a photo of a confidential meeting's
+card opens nothing on a second device; reading a confidential document through pdf.js
+leaves exactly one viewing record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from ecabinet.db import Database
+from ecabinet.documents.models import DocumentAccess
+from ecabinet.documents.storage import Storage
+from ecabinet.meetings.models import Meeting
+from ecabinet.printing import service as printing
+from ecabinet.printing.models import PrintKind
+from tests.factories import make_attendee, make_document, make_meeting
+from tests.tools import ServerProcess, need_module
+
+pytestmark = pytest.mark.browser
+
+NAMES = ["Hoàng Thị Nguyệt", "Bùi Văn Thắng", "Ngô Quỳnh Anh"]
+
+
+def print_cards(database: Database, storage: Storage, meeting: Any, base: str) -> list[str]:
+    """Print the meeting's cards as the secretary's job does; the links decoded from them."""
+    pdfium = need_module("pypdfium2", "renders PDF pages")
+    zxingcpp = need_module("zxingcpp", "decodes QR codes")
+    with database.unit_of_work() as session:
+        printout = printing.request_printout(
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
+            kind=PrintKind.CARDS,
+            public_url=base,
+        )
+        printout_id = printout.id or 0
+    printing.build_printout(
+        database, storage, printout_id=printout_id, settings=printing.PrintSettings()
+    )
+    pdf = printing.file_path(storage, printout_id).read_bytes()
+    links: list[str] = []
+    for page in pdfium.PdfDocument(pdf):
+        image = page.render(scale=150 / 72).to_pil()
+        links += [code.text for code in zxingcpp.read_barcodes(image)]
+    return links
+
+
+def test_each_printed_qr_opens_its_delegates_meeting_in_a_fresh_browser(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    meeting = make_meeting(database, title="Hội nghị Ban Chấp hành mở rộng")
+    for name in NAMES:
+        make_attendee(database, meeting, name=name)
+    storage = Storage(live_server.instance / "storage")
+    links = print_cards(database, storage, meeting, live_server.url)
+    assert len(links) == len(NAMES)
+    greeted = []
+    for n, link in enumerate(links):
+        tablet = launch(f"card-{n}", viewport={"width": 800, "height": 1280}).new_page()
+        tablet.goto(link)
+        assert tablet.url == f"{live_server.url}/tablet"  # no token left in the address bar
+        tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+        body = tablet.text_content("body") or ""
+        assert "Hội nghị Ban Chấp hành mở rộng" in body
+        greeted += [name for name in NAMES if name in body]
+    assert sorted(greeted) == sorted(NAMES)
+
+
+def test_a_forwarded_card_of_a_confidential_meeting_opens_nothing_and_reading_is_recorded_once(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    meeting = make_meeting(database)
+    storage = Storage(live_server.instance / "storage")
+    make_document(database, storage, meeting, title="Báo cáo nhân sự")
+    with database.unit_of_work() as session:
+        row = session.get(Meeting, meeting.id)
+        assert row is not None
+        row.confidentiality = "mat"
+    make_attendee(database, meeting, name="Đinh Công Tráng")
+    [link] = print_cards(database, storage, meeting, live_server.url)
+    tablet = launch("owner", viewport={"width": 1024, "height": 768}).new_page()
+    tablet.goto(link)
+    tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    tablet.click("button.doc-open")
+    tablet.wait_for_selector("#viewer[data-state=ready]", timeout=15_000)
+    with database.unit_of_work(write=False) as session:
+        viewings = session.exec(select(DocumentAccess)).all()
+    assert len(viewings) == 1  # one viewing, however many Range requests pdf.js made
+    assert viewings[0].viewer_name == "Đinh Công Tráng"
+    forwarded = launch("photo", viewport={"width": 800, "height": 1280}).new_page()
+    forwarded.goto(link)  # a photo of the card, scanned on another phone
+    assert "đã được dùng trên một máy khác" in (forwarded.text_content("body") or "")
+    forwarded.goto(f"{live_server.url}/tablet")
+    assert forwarded.url != f"{live_server.url}/tablet"  # sent away: nothing opened
