@@ -3,8 +3,11 @@
 card's text drawn on its own) measured side by side in the same run, and the whole printout
 job (issuing 500 cards in SQLite, drawing, writing the file) end to end.
 
-Target from issue 9: 500 cards < 1 s. Appends a section to bench/RESULTS.md and the raw
-figures to bench/results/.
+Also: stamping a 30-page Mật document for 200 delegates (documents.watermark: the stamp as
+one form XObject placed on every page) beside pypdf's merge_page in the same run.
+
+Targets from issue 9: 500 cards < 1 s; stamping < 50 ms per copy. Appends a section to
+bench/RESULTS.md and the raw figures to bench/results/.
 
 Run: .venv/bin/python bench/printables.py [--cards 500] [--repeat 5]
 """
@@ -12,6 +15,7 @@ Run: .venv/bin/python bench/printables.py [--cards 500] [--repeat 5]
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import secrets
 import statistics
@@ -23,12 +27,14 @@ from pathlib import Path
 
 import qrcode
 from fanout import machine_info  # bench/ is sys.path[0] when run as a script
+from pypdf import PdfReader, PdfWriter
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.pdfgen.canvas import Canvas
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from ecabinet.documents.watermark import StampText, stamp_pdf  # noqa: E402
 from ecabinet.fonts import BOLD, REGULAR, register_fonts  # noqa: E402
 from ecabinet.pickup.codes import new_code  # noqa: E402
 from ecabinet.printing import layouts  # noqa: E402
@@ -178,10 +184,42 @@ def whole_job(count: int) -> float:
         return elapsed
 
 
+def thirty_pages() -> bytes:
+    from ecabinet.documents.pdf import text_pdf
+
+    paragraph = "Nội dung tài liệu họp: Đảng ủy, Hội đồng nhân dân, Ủy ban nhân dân tỉnh. " * 20
+    for count in range(40, 200, 4):
+        pdf = text_pdf("Báo cáo nhân sự", [paragraph] * count)
+        if len(PdfReader(io.BytesIO(pdf)).pages) >= 30:
+            return pdf
+    raise RuntimeError("could not make 30 pages")
+
+
+def stamp_ours(source: bytes, n: int) -> bytes:
+    text = StampText(f"Đại biểu số {n}", n, "14:05 06/12/2026", "MẬT")
+    return stamp_pdf(source, text)
+
+
+def stamp_naive(source: bytes, n: int) -> bytes:
+    """pypdf's merge_page of the same stamp onto every page (parses each page's content)."""
+    from ecabinet.documents.watermark import _stamp_page
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(source)))
+    box = writer.pages[0].mediabox
+    text = StampText(f"Đại biểu số {n}", n, "14:05 06/12/2026", "MẬT")
+    stamp = PdfReader(io.BytesIO(_stamp_page(float(box.width), float(box.height), text))).pages[0]
+    for page in writer.pages:
+        page.merge_page(stamp, over=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--delegates", type=int, default=200, help="stamped copies per way")
     parser.add_argument("--results-md", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args(argv)
@@ -197,13 +235,29 @@ def main(argv: list[str] | None = None) -> int:
             sizes[name] = len(pdf)
         runs["job"].append(whole_job(args.cards))
         print(json.dumps({k: round(v[-1], 3) for k, v in runs.items()}), flush=True)
+    source = thirty_pages()
+    pages = len(PdfReader(io.BytesIO(source)).pages)
+    stamp_ms: dict[str, list[float]] = {"ours": [], "naive": []}
+    for n in range(1, args.delegates + 1):  # interleaved, one copy each way per delegate
+        for name, make_copy in (("ours", stamp_ours), ("naive", stamp_naive)):
+            started = time.perf_counter()
+            make_copy(source, n)
+            stamp_ms[name].append((time.perf_counter() - started) * 1000)
+    stamp_median = {k: statistics.median(v) for k, v in stamp_ms.items()}
     medians = {k: statistics.median(v) for k, v in runs.items()}
     stamp = datetime.now(UTC)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     raw = args.results_dir / f"printables-{stamp:%Y%m%dT%H%M%SZ}.json"
     raw.write_text(
         json.dumps(
-            {"machine": machine_info(), "cards": args.cards, "runs": runs, "bytes": sizes},
+            {
+                "machine": machine_info(),
+                "cards": args.cards,
+                "runs": runs,
+                "bytes": sizes,
+                "stamp_pages": pages,
+                "stamp_ms": stamp_ms,
+            },
             indent=2,
         )
     )
@@ -226,12 +280,29 @@ def main(argv: list[str] | None = None) -> int:
             f"| {medians['job']:.2f} | | |",
             "",
             f"- Target < 1 s for the cards PDF: **{verdict}**",
+            "",
+            f"Stamping a {pages}-page Mật PDF for {args.delegates} delegates, one copy each "
+            "way per delegate, interleaved:",
+            "",
+            "| stamping | median ms per copy | p90 ms | ratio |",
+            "|---|---|---|---|",
+            f"| ours (one form XObject, two small streams per page) "
+            f"| {stamp_median['ours']:.1f} | {_p90(stamp_ms['ours']):.1f} "
+            f"| {stamp_median['ours'] / stamp_median['naive']:.2f} |",
+            f"| pypdf merge_page | {stamp_median['naive']:.1f} "
+            f"| {_p90(stamp_ms['naive']):.1f} | 1.00 |",
+            "",
+            f"- Target < 50 ms per copy: **{'met' if stamp_median['ours'] < 50 else 'NOT met'}**",
         ]
     )
     with args.results_md.open("a") as out:
         out.write("\n" + section + "\n")
     print(section)
     return 0
+
+
+def _p90(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.9) - 1]
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from ecabinet.credentials import CredentialResolvers
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
 from ecabinet.documents.upload import recover_interrupted
+from ecabinet.documents.watermark import sweep_orphan_copies
 from ecabinet.events import EventBus
 from ecabinet.features import FEATURES
 from ecabinet.scopes import Scopes
@@ -100,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     store.clean_temp()
     if require_schema:
         recover_interrupted(database, store)
+        sweep_orphan_copies(database, store)
     app.extensions["ecabinet.storage"] = store
 
     # One SocketIO per app: a module-level one would send emits to whichever app came last.

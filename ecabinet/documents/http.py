@@ -7,12 +7,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
-from ecabinet.documents import access, office, revisions, service, upload
+from ecabinet.documents import access, office, revisions, service, upload, watermark
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields, RevisionPublic
 from ecabinet.documents.storage import Storage
-from ecabinet.errors import AppError, Invalid, NotFound
-from ecabinet.meetings.models import Meeting
+from ecabinet.errors import AppError, Forbidden, Invalid, NotFound
+from ecabinet.meetings.models import CONFIDENTIALITY_LABELS, Confidentiality, Meeting
 from ecabinet.permissions import Perm
 from ecabinet.web import database, form_data, validate
 
@@ -99,6 +99,13 @@ def upload_revision_from_request(actor: Actor, document_id: int) -> RevisionPubl
 def _readable(actor: Actor, document_id: int, *, via: str, number: int | None = None) -> Document:
     """The document `actor` may read (one rule: service.get_document); a Mật / Tối mật one
     only after its viewing is recorded (access.py), so no secret byte leaves unrecorded."""
+    return _readable_at(actor, document_id, via=via, number=number)[0]
+
+
+def _readable_at(
+    actor: Actor, document_id: int, *, via: str, number: int | None = None
+) -> tuple[Document, Confidentiality]:
+    """As _readable, with the level the document is handled at."""
     with database().unit_of_work(write=False) as db_session:
         document = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
@@ -116,7 +123,7 @@ def _readable(actor: Actor, document_id: int, *, via: str, number: int | None = 
                 revision=document.revision if number is None else number,
                 via=via,
             )
-    return document
+    return document, level
 
 
 def send_revision(actor: Actor, document_id: int, number: int) -> Response:
@@ -151,17 +158,39 @@ def send_document(actor: Actor, document_id: int) -> Response:
     uploaded file; an office file with no conversion is always a download."""
     original = request.args.get("original") == "1"
     download = request.args.get("download") == "1" or original
-    document = _readable(actor, document_id, via="download" if download else "file")
+    document, level = _readable_at(actor, document_id, via="download" if download else "file")
+    stamped = actor.is_attendee and access.is_secret(level)  # a delegate's own copy
+    if stamped:
+        original = False  # delegates never get a Mật original: it would carry no name
     sha256, mimetype, name = document.sha256, document.content_type, document.filename
     if document.content_type != office.PDF:
         if document.pdf_sha256 and not original:
             sha256, mimetype = document.pdf_sha256, office.PDF
             name = name.rsplit(".", 1)[0] + ".pdf"
+        elif stamped:
+            raise Forbidden(
+                "Tài liệu mật này chỉ đọc được dưới dạng PDF có ghi tên người nhận, mà chưa có "
+                "bản PDF. Vui lòng liên hệ thư ký cuộc họp.",
+                code="secret_needs_pdf",
+            )
         else:
             download = True  # a browser cannot show it: save it
     path = storage().path_for(sha256)
     if not path.is_file():
         raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
+    if stamped:
+        copy = watermark.ensure_copy(
+            database(),
+            storage(),
+            document_id=document_id,
+            revision=document.revision,
+            source_sha256=sha256,
+            attendee_id=actor.attendee_id or 0,
+            holder=actor.name,
+            level=CONFIDENTIALITY_LABELS[level].upper(),
+            timezone=str(current_app.config["TIMEZONE"]),
+        )
+        path, sha256 = copy.path, copy.sha256
     response = send_file(
         path,
         mimetype=mimetype,

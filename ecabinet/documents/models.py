@@ -137,3 +137,28 @@ class DocumentAccess(SQLModel, table=True):
     )
     last_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False))
     requests: int = 1  # responses this viewing covered (pdf.js reads in ranges)
+
+
+class StampedCopy(SQLModel, table=True):
+    """A delegate's own copy of a Mật / Tối mật PDF: every page stamped with their name, the
+    copy's number and when it was issued (documents.watermark). Made once per revision and
+    delegate, then served from its file; the original stays untouched (a digital signature
+    on it stays valid)."""
+
+    __tablename__ = "stamped_copy"
+    __table_args__ = (
+        UniqueConstraint("document_id", "revision", "attendee_id", name="uq_stamped_copy"),
+        UniqueConstraint("document_id", "revision", "copy_number", name="uq_stamped_copy_number"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    revision: int
+    attendee_id: int = Field(foreign_key="attendee.id", ondelete="CASCADE", index=True)
+    copy_number: int  # "Bản số N": 1, 2, ... per document revision, in order of issue
+    holder: str = Field(max_length=200)  # the name stamped, as it was then
+    sha256: str = Field(default="", max_length=64)  # of the stamped file, once written
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )

@@ -18,6 +18,7 @@ from ecabinet.documents import office, revisions, service
 from ecabinet.documents.models import Audience
 from ecabinet.documents.schemas import DocumentPublic, RevisionPublic
 from ecabinet.documents.storage import ReceivedBlob, Storage
+from ecabinet.documents.watermark import drop_copies
 from ecabinet.events import DomainEvent, OnRecord
 from ecabinet.meetings.events import MeetingDeleting
 from ecabinet.meetings.models import Confidentiality
@@ -140,6 +141,7 @@ def delete_document(
         storage,
         lambda session: service.delete_document(session, actor=actor, document_id=document_id),
     )
+    drop_copies(storage, document_id)  # its delegates' stamped copies
 
 
 def delete_with_blobs(
