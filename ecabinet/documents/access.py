@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
-from ecabinet.documents.models import Document, DocumentAccess
+from ecabinet.documents.models import Document, DocumentAccess, DocumentOpened
 from ecabinet.meetings.models import Confidentiality
 from ecabinet.timeutil import utcnow
 
@@ -92,3 +94,32 @@ def viewing_counts(session: Session, meeting_id: int) -> dict[int, int]:
         .group_by(col(DocumentAccess.document_id))
     )
     return {document_id: count for document_id, count in rows if document_id is not None}
+
+
+def record_opened(
+    session: Session, *, document_id: int, attendee_id: int, now: datetime | None = None
+) -> None:
+    """Note that a delegate opened a document (any level), once: the secretary's pickup
+    status shows who has read what. A second opening changes nothing."""
+    values = {"document_id": document_id, "attendee_id": attendee_id, "first_at": now or utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(DocumentOpened)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["document_id", "attendee_id"])
+    )
+
+
+def opened_by(session: Session, attendee_ids: list[int]) -> dict[int, list[int]]:
+    """The documents each of these delegates has opened, by attendee."""
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(attendee_ids), 900):  # bound the IN list
+        rows = session.exec(
+            select(DocumentOpened.attendee_id, DocumentOpened.document_id).where(
+                col(DocumentOpened.attendee_id).in_(attendee_ids[start : start + 900])
+            )
+        )
+        for attendee_id, document_id in rows:
+            found.setdefault(attendee_id, []).append(document_id)
+    return found

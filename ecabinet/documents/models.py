@@ -162,3 +162,19 @@ class StampedCopy(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )
+
+
+class DocumentOpened(SQLModel, table=True):
+    """That a delegate opened a document (any level), for the secretary's pickup status: one
+    row per document and delegate, written on the first request of a reading. Mật documents
+    also have their full record per viewing in document_access."""
+
+    __tablename__ = "document_opened"
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    attendee_id: int = Field(
+        foreign_key="attendee.id", ondelete="CASCADE", primary_key=True, index=True
+    )
+    first_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )

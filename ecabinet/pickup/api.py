@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
-from ecabinet.pickup import devices
-from ecabinet.pickup.http import issue_link, issue_links, public_url
+from ecabinet.pickup import devices, status
+from ecabinet.pickup.http import issue_link, issue_links, pickup_workbook, public_url
 from ecabinet.text import Id
 from ecabinet.web import actor_or_401, api_doc, database, parse_body, requires, to_json
 
@@ -208,3 +208,54 @@ def resolve_alert(alert_id: int) -> Response:
             db_session, actor=actor_or_401(), alert_id=alert_id, release=data.release
         )
     return Response(status=204)
+
+
+class PickupRowPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    attendee_id: int
+    full_name: str
+    position: str
+    unit: str
+    card: str = Field(description="printed, shown (issued on screen), expired or none")
+    card_at: datetime | None
+    first_scan_at: datetime | None = Field(description="When a tablet first came in")
+    devices: int = Field(description="Tablets in now")
+    opened: list[str] = Field(description="Titles of the documents opened")
+
+
+class PickupStatusPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rows: list[PickupRowPublic]
+    total: int
+    documents: int
+    printed: int
+    scanned: int
+
+
+@bp.route("/meetings/<int:meeting_id>/pickup-status", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(
+    summary="Per attendee: card printed, tablet in, documents opened (500 per page: ?page=N)",
+    response=PickupStatusPublic,
+)
+def pickup_status(meeting_id: int) -> Response:
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    with database().unit_of_work(write=False) as db_session:
+        found = status.pickup_status(
+            db_session,
+            actor=actor_or_401(),
+            meeting_id=meeting_id,
+            offset=(page - 1) * 500,
+            limit=500,
+        )
+    return to_json(PickupStatusPublic.model_validate(found))
+
+
+@bp.route("/meetings/<int:meeting_id>/pickup-status.xlsx", methods=["GET"])
+@requires(Perm.EDIT_MEETING)
+@api_doc(summary="The pickup status of every attendee as an XLSX workbook")
+def pickup_status_xlsx(meeting_id: int) -> Response:
+    return pickup_workbook(meeting_id)

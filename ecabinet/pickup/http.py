@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import current_app, request, url_for
+from flask import Response, current_app, request, url_for
 
 from ecabinet.actor import Actor
 from ecabinet.errors import Conflict
-from ecabinet.pickup import codes, service
-from ecabinet.web import database
+from ecabinet.meetings import service as meetings
+from ecabinet.offload import off_hub
+from ecabinet.permissions import Perm
+from ecabinet.pickup import codes, service, status
+from ecabinet.web import actor_or_401, database
 
 
 def public_url(path: str) -> str:
@@ -97,3 +100,25 @@ def issue_links(
             reissue=reissue,
         )
     return batch, base
+
+
+def pickup_workbook(meeting_id: int) -> Response:
+    """The pickup status of every attendee as an XLSX workbook (built off the hub)."""
+    actor = actor_or_401()
+    with database().unit_of_work(write=False) as db_session:
+        meeting = meetings.load_meeting(
+            db_session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+        )
+        found = status.pickup_status(db_session, actor=actor, meeting_id=meeting_id)
+        title = f"Tình hình nhận tài liệu: {meeting.title}"
+    body = off_hub(
+        status.status_xlsx, found, title=title, timezone=str(current_app.config["TIMEZONE"])
+    )
+    response = Response(
+        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=nhan-tai-lieu-{meeting_id}.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -19,6 +19,7 @@ class AttendeeToken(SQLModel, table=True):
     # The typed fallback printed beside the QR, keyed-hashed (pickup.codes); NULL on rows from
     # before codes existed.
     code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    printed: bool = False  # issued by a card printout (else shown on screen or sent)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )

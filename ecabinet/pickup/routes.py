@@ -10,9 +10,10 @@ from ecabinet import limits
 from ecabinet.attendees.service import get_attendee
 from ecabinet.credentials import DEVICE_KEY
 from ecabinet.errors import Forbidden, Invalid, NotFound
+from ecabinet.meetings import service as meetings
 from ecabinet.permissions import Perm
-from ecabinet.pickup import devices, public, service
-from ecabinet.pickup.http import code_key, issue_link, public_url
+from ecabinet.pickup import devices, public, service, status
+from ecabinet.pickup.http import code_key, issue_link, pickup_workbook, public_url
 from ecabinet.pickup.qr import qr_png
 from ecabinet.web import actor_or_401, current_actor, database, requires
 
@@ -254,3 +255,41 @@ def verify_page(code: str) -> str:
         "document_not_verified",
     )
     return render_template("pickup/verify.html", v=shown)
+
+
+STATUS_PAGE_SIZE = 100
+
+
+@bp.route("/meetings/<int:meeting_id>/pickup")
+@requires(Perm.EDIT_MEETING)
+def status_page(meeting_id: int) -> str:
+    """Per attendee: card printed, tablet in, documents opened (Tình hình nhận tài liệu)."""
+    actor = actor_or_401()
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 100_000 else 1
+    with database().unit_of_work(write=False) as db_session:
+        meeting = meetings.load_meeting(
+            db_session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
+        )
+        found = status.pickup_status(
+            db_session,
+            actor=actor,
+            meeting_id=meeting_id,
+            offset=(page - 1) * STATUS_PAGE_SIZE,
+            limit=STATUS_PAGE_SIZE,
+        )
+    return render_template(
+        "pickup/status.html",
+        meeting=meeting,
+        status=found,
+        page=page,
+        pages=max(1, -(-found.total // STATUS_PAGE_SIZE)),
+        CARD_LABELS=status.CARD_LABELS,
+        first_number=(page - 1) * STATUS_PAGE_SIZE + 1,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/pickup.xlsx")
+@requires(Perm.EDIT_MEETING)
+def status_xlsx(meeting_id: int) -> Response:
+    return pickup_workbook(meeting_id)

@@ -114,6 +114,7 @@ def issue_tokens(
     code_key: bytes = b"",
     attendee_ids: list[int] | None = None,
     reissue: bool = False,
+    printed: bool = False,
     now: datetime | None = None,
 ) -> IssuedBatch:
     """Links for many attendees of one meeting in one transaction (printing a congress's QR
@@ -180,6 +181,7 @@ def issue_tokens(
             "attendee_id": token.attendee_id,
             "token_hash": hash_token(token.raw),
             "code_hash": codes.digest(codes.normalise(token.code) or "", code_key),
+            "printed": printed,
             "created_at": now,
             "expires_at": token.expires_at,
         }

@@ -283,6 +283,7 @@ def _cards(
             code_key=settings.code_key,
             attendee_ids=targets,
             reissue=True,
+            printed=True,
         )
         cards = [
             layouts.Card(
