@@ -21,6 +21,7 @@ class Actor:
     role: Role | None = None
     attendee_id: int | None = None
     meeting_id: int | None = None  # set for attendees: the one meeting their token opens
+    device_id: int | None = None  # an attendee's tablet (pickup.devices), when known
     name: str = ""
     # When the credential behind this actor stops holding (a token's expiry); None: no fixed
     # end. Open sockets are cut at that moment, not at their next event.

@@ -54,8 +54,13 @@ def record_viewing(
         DocumentAccess.via == via,
         col(DocumentAccess.last_at) >= now - VIEWING_GAP,
     )
-    if actor.attendee_id is not None:
-        query = query.where(DocumentAccess.attendee_id == actor.attendee_id)
+    if actor.attendee_id is not None:  # each of a delegate's tablets has viewings of its own
+        query = query.where(
+            DocumentAccess.attendee_id == actor.attendee_id,
+            col(DocumentAccess.device_id).is_(None)
+            if actor.device_id is None
+            else DocumentAccess.device_id == actor.device_id,
+        )
     else:
         query = query.where(DocumentAccess.user_id == actor.user_id)
     viewing = session.exec(query.order_by(col(DocumentAccess.id).desc())).first()
@@ -69,6 +74,7 @@ def record_viewing(
             user_id=actor.user_id,
             attendee_id=actor.attendee_id,
             viewer_name=actor.name[:200],
+            device_id=actor.device_id,
             via=via,
             first_at=now,
             last_at=now,

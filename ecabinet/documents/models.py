@@ -131,6 +131,9 @@ class DocumentAccess(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     attendee_id: int | None = Field(default=None, foreign_key="attendee.id", ondelete="SET NULL")
     viewer_name: str = Field(default="", max_length=200)  # as it was then
+    # The delegate's tablet (pickup's device session id; no foreign key: the record outlives
+    # the device), when the viewing came from one.
+    device_id: int | None = None
     via: str = Field(max_length=16)  # file, download, thumbnail
     first_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)

@@ -95,6 +95,9 @@ class AccessPublic(BaseModel):
     viewer_name: str
     user_id: int | None
     attendee_id: int | None
+    device_id: int | None = Field(
+        description="The delegate's tablet (GET /api/v1/attendees/<id>/devices names it)"
+    )
     via: str = Field(description="file, download, thumbnail or revision")
     first_at: datetime
     last_at: datetime

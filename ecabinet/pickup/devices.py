@@ -11,7 +11,7 @@ the tablets already in.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -199,6 +199,7 @@ def _live_devices() -> Select[*tuple[Any, ...]]:
         sa_select(
             col(DeviceSession.secret_hash),
             col(DeviceSession.expires_at),
+            col(DeviceSession.id),
             col(Attendee.id),
             col(Attendee.meeting_id),
             col(Attendee.full_name),
@@ -227,8 +228,8 @@ def resolve_devices(
     if not by_hash:
         return result
     rows = run(session, _LIVE_DEVICES, {"hashes": list(by_hash), "now": now})
-    for secret_hash, expires_at, attendee_id, meeting_id, full_name in rows:
-        actor = Actor.attendee(attendee_id, meeting_id, full_name)
+    for secret_hash, expires_at, device_id, attendee_id, meeting_id, full_name in rows:
+        actor = replace(Actor.attendee(attendee_id, meeting_id, full_name), device_id=device_id)
         result[by_hash[secret_hash]] = actor.until(expires_at)
     return result
 

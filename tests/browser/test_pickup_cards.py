@@ -91,6 +91,7 @@ def test_a_forwarded_card_of_a_confidential_meeting_opens_nothing_and_reading_is
         viewings = session.exec(select(DocumentAccess)).all()
     assert len(viewings) == 1  # one viewing, however many Range requests pdf.js made
     assert viewings[0].viewer_name == "Đinh Công Tráng"
+    assert viewings[0].device_id is not None  # which tablet it was
     forwarded = launch("photo", viewport={"width": 800, "height": 1280}).new_page()
     forwarded.goto(link)  # a photo of the card, scanned on another phone
     assert "đã được dùng trên một máy khác" in (forwarded.text_content("body") or "")

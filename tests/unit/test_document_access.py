@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ecabinet.actor import Actor
 from ecabinet.audit.models import AuditEntry
@@ -24,6 +24,7 @@ from ecabinet.live.state import snapshot
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Confidentiality
 from ecabinet.meetings.schemas import MeetingUpdate
+from ecabinet.pickup.models import DeviceSession
 from ecabinet.timeutil import utcnow
 from tests.conftest import Login
 from tests.factories import (
@@ -99,6 +100,7 @@ def test_every_response_carrying_a_secret_document_is_covered_by_one_viewing(
     assert viewing.attendee_id is not None
     assert viewing.user_id is None
     assert viewing.viewer_name  # the delegate's name as it was then
+    assert viewing.device_id is not None  # and the tablet it read on
 
     assert fetch(device, f"{url}?download=1") == 200
     assert fetch(device, f"/documents/{document.id}/thumbnail.png") == 200
@@ -253,3 +255,25 @@ def test_the_edit_form_keeps_what_was_typed_on_an_error(
     )
     assert saved.status_code == 302
     assert saved.headers["Location"].endswith(f"#doc-{document.id}")
+
+
+def test_each_tablet_of_a_delegate_has_viewings_of_its_own(
+    client: FlaskClient, app_db: Database, app_storage: Storage
+) -> None:
+    meeting = make_meeting(app_db)
+    document = make_document(app_db, app_storage, meeting)
+    token = make_token(app_db, meeting, make_attendee(app_db, meeting))
+    devices = [client.application.test_client() for _ in range(2)]
+    for device in devices:  # both in while nothing was Mật (no binding yet)
+        assert device.get(f"/p/{token}").status_code == 302
+    set_level(app_db, meeting, document.id, "mat")
+    url = f"/documents/{document.id}/file"
+    for device in devices:
+        assert fetch(device, url) == 200
+        assert fetch(device, url, Range="bytes=0-99") == 206
+    viewings = rows(app_db)
+    with app_db.unit_of_work(write=False) as session:
+        tablets = [
+            d.id for d in session.exec(select(DeviceSession).order_by(col(DeviceSession.id)))
+        ]
+    assert [(v.device_id, v.requests) for v in viewings] == [(tablets[0], 2), (tablets[1], 2)]
