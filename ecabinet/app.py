@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ecabinet import limits, web
@@ -117,4 +118,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     limits.init_app(app)
     for name in FEATURES:
         importlib.import_module(f"ecabinet.{name}").init_app(app)
+    hops = int(app.config["PROXY_COUNT"])
+    if hops:
+        # Behind a TLS-terminating proxy on the LAN: trust its X-Forwarded-* (and only that
+        # many hops), outermost, so Socket.IO's origin check, links and rate limits all see
+        # https, the real host and the tablet's own address.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app

@@ -66,6 +66,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PUBLIC_HOSTS": [],
         "ALLOWED_ORIGINS": [],  # extra Socket.IO origins (linked sites); same-origin always allowed
         "SESSION_COOKIE_SECURE": False,  # agency LANs often serve plain HTTP
+        # Proxies in front that set X-Forwarded-For/-Proto/-Host (nginx or Caddy giving the LAN
+        # HTTPS): 0 trusts no such header, so a client cannot claim another address.
+        "PROXY_COUNT": 0,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "ecabinet_session",
@@ -120,6 +123,9 @@ def validate(config: Mapping[str, Any]) -> None:
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"ECABINET_{name}={value!r}: must be a positive whole number")
+    hops = config["PROXY_COUNT"]
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
+        raise ConfigError(f"ECABINET_PROXY_COUNT={hops!r}: must be a whole number from 0 to 5")
     if not isinstance(config["PUBLIC_HOSTS"], list) or not all(
         isinstance(h, str) for h in config["PUBLIC_HOSTS"]
     ):

@@ -19,12 +19,14 @@ set -euo pipefail
 SOCKETIO_VERSION="4.8.4"
 PDFJS_VERSION="6.5.438"
 FONT_VERSION="5.3.0"
+JSQR_VERSION="1.4.0"
 
 # Expected sha512 of each tarball (as printed by `npm pack --json`). Empty = do
 # not check (a warning is printed).
 SOCKETIO_INTEGRITY="sha512-7wjKAvVXYOJsbmUgkWbnhPD4bFpkqrUR0++XOjpGFmqDqsqV1CI93VTraeExLxpjxEqrWgFoSRZu1ihjLWfkAA=="
 PDFJS_INTEGRITY="sha512-vg8Pw1x+AFKy4AMDvhuWl5cOYV8d698UoEANoFFhc79hqXDnZQqnOXoxw3HG907WHOg1JYOvLhP756boddFxpA=="
 FONT_INTEGRITY="sha512-xhAQBGHDxP5BF8IJxedy5MoWUmc1DlPCcZbMLhvnPkf8TaYCbbUVs3LjpuJ4BYdTrdiCLaewNaY8z+owq/FqFw=="
+JSQR_INTEGRITY="sha512-dxLob7q65Xg2DvstYkRpkYtmKm2sPJ9oFhrhmudT1dZvNFFTlroai3AWSpLey/w5vMcLBXRgOJsbXpdN9HzU/A=="
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
@@ -279,11 +281,18 @@ fs.writeFileSync(out, css);
 NODE
 record font "$FONT_DEST" font.css
 
+# --------------------------------------------------------------------- jsQR
+# The in-app scanner's decoder where the browser has no BarcodeDetector (static/js/scan.js).
+pack jsqr "$JSQR_VERSION" "$JSQR_INTEGRITY" jsqr
+copy_as jsqr jsqr dist/jsQR.js jsQR.js
+licenses jsqr jsqr
+record jsqr jsqr
+
 # ------------------------------------------------------- manifest and README
 node - "$META" "$STAGE/VENDORED.json" "$STAGE/README.md" <<'NODE'
 const fs = require("fs"), path = require("path");
 const [metaDir, jsonOut, mdOut] = process.argv.slice(2);
-const order = ["socketio", "pdfjs", "font"];
+const order = ["socketio", "pdfjs", "font", "jsqr"];
 const pkgs = order.map(k => JSON.parse(fs.readFileSync(path.join(metaDir, k + ".json"), "utf8")));
 fs.writeFileSync(jsonOut, JSON.stringify({
   generatedBy: "scripts/vendor-js.sh",
@@ -319,13 +328,15 @@ Notes:
   fonts, OpenJPEG/PDFium/qcms/QuickJS wasm, CC0 ICC profile).
 - \`fonts/be-vietnam-pro/font.css\` declares "Be Vietnam Pro" 400/700 (normal)
   for the \`vietnamese\` and \`latin\` subsets.
+- \`jsqr/jsQR.js\` is jsQR's ES5 UMD build (global \`jsQR\`): the in-app scanner's
+  decoder where the browser has no \`BarcodeDetector\`.
 `;
 fs.writeFileSync(mdOut, md);
 NODE
 
 # ------------------------------------------------- swap staged files into repo
 mkdir -p "$VENDOR_DIR"
-for dest in socket.io pdfjs "$FONT_DEST"; do
+for dest in socket.io pdfjs "$FONT_DEST" jsqr; do
   rm -rf "${VENDOR_DIR:?}/$dest"
   mkdir -p "$(dirname "$VENDOR_DIR/$dest")"
   mv "$STAGE/$dest" "$VENDOR_DIR/$dest"

@@ -40,6 +40,7 @@ class Printout(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
     kind: str = Field(max_length=16)
     status: str = Field(default=PrintStatus.QUEUED, max_length=16)
+    attempt: int = 0  # bumped by each run of its job: only the newest may finish it
     done: int = 0  # items drawn so far (cards, documents), for the progress bar
     total: int = 0
     message: str = Field(default="", max_length=300)  # why it failed, for people

@@ -227,6 +227,10 @@ def build_printout(
             return None
         printout.status = PrintStatus.RUNNING
         printout.done = 0
+        # A run whose lease ran out may still be drawing: this attempt supersedes it, and only
+        # the newest attempt may issue cards or name the file (_still_mine).
+        printout.attempt += 1
+        attempt = printout.attempt
         session.add(printout)
         meeting = session.get(Meeting, printout.meeting_id)
         assert meeting is not None
@@ -235,24 +239,47 @@ def build_printout(
         heading = _heading(meeting, settings.timezone)
     try:
         if kind == PrintKind.CARDS:
-            pdf = _cards(database, printout_id, heading, base, options, settings)
+            pdf = _cards(database, printout_id, attempt, heading, base, options, settings)
         elif kind == PrintKind.AGENDA:
             pdf = _agenda(database, meeting.id or 0, heading)
         elif kind == PrintKind.COVERS:
             pdf = _covers(database, meeting.id or 0, heading, base)
         else:
             pdf = off_hub(layouts.poster_pdf, heading, f"{base}/m/{meeting.public_code}")
+    except Superseded:
+        return None
     except AppError as refused:  # nothing a retry changes (attendees gone, meeting ended)
-        _finish(database, printout_id, PrintStatus.FAILED, message=refused.message)
+        _finish(database, printout_id, attempt, PrintStatus.FAILED, message=refused.message)
         raise JobFailed(refused.message) from None
-    _write_file(file_path(storage, printout_id), pdf)
-    _finish(database, printout_id, PrintStatus.READY, size=len(pdf))
+    final = file_path(storage, printout_id)
+    partial = _write_partial(final, pdf)
+    if not _finish(
+        database, printout_id, attempt, PrintStatus.READY, size=len(pdf), file=(partial, final)
+    ):
+        partial.unlink(missing_ok=True)
+        return None
     return PrintStatus.READY
+
+
+class Superseded(Exception):
+    """A newer attempt at the same printout took over: this one stops, changing nothing."""
+
+
+def _still_mine(session: Session, printout_id: int, attempt: int) -> Printout:
+    """The printout row, locked for the rest of the transaction (PostgreSQL; SQLite's
+    writer holds the database), if `attempt` is still the newest; else Superseded."""
+    printout = session.exec(
+        select(Printout).where(Printout.id == printout_id).with_for_update()
+    ).first()
+    if printout is None or printout.attempt != attempt:
+        raise Superseded
+    return printout
 
 
 def _cards(
     database: Database,
     printout_id: int,
+    attempt: int,
     heading: layouts.MeetingHeading,
     base: str,
     options: dict[str, Any],
@@ -260,8 +287,7 @@ def _cards(
 ) -> bytes:
     wanted = [int(i) for i in options.get("attendee_ids", [])]
     with database.unit_of_work() as session:
-        printout = session.get(Printout, printout_id)
-        assert printout is not None
+        printout = _still_mine(session, printout_id, attempt)
         meeting_id = printout.meeting_id
         # Attendees deleted since the printout was asked for are left out.
         present = {
@@ -351,31 +377,44 @@ def _covers(
     return off_hub(layouts.covers_pdf, heading, sheets)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Whole, flushed to disk, then named: a reader never sees half a PDF."""
+def _write_partial(path: Path, data: bytes) -> Path:
+    """Whole and flushed to disk under a name of its own; _finish names it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
     with open(partial, "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(partial, path)
+    return partial
 
 
 def _finish(
-    database: Database, printout_id: int, status: PrintStatus, *, message: str = "", size: int = 0
-) -> None:
-    with database.unit_of_work() as session:
-        printout = session.get(Printout, printout_id)
-        if printout is None:
-            return
-        printout.status = status
-        printout.message = message[:300]
-        printout.size = size
-        if status == PrintStatus.READY:
-            printout.done = printout.total
-        printout.finished_at = utcnow()
-        session.add(printout)
+    database: Database,
+    printout_id: int,
+    attempt: int,
+    status: PrintStatus,
+    *,
+    message: str = "",
+    size: int = 0,
+    file: tuple[Path, Path] | None = None,
+) -> bool:
+    """Record the outcome, and name the file, only if this attempt is still the newest: a
+    reader never sees half a PDF, nor the cards of an attempt whose cards were replaced."""
+    try:
+        with database.unit_of_work() as session:
+            printout = _still_mine(session, printout_id, attempt)
+            if file is not None:
+                os.replace(*file)  # partial → final, while the row is ours
+            printout.status = status
+            printout.message = message[:300]
+            printout.size = size
+            if status == PrintStatus.READY:
+                printout.done = printout.total
+            printout.finished_at = utcnow()
+            session.add(printout)
+    except Superseded:
+        return False
+    return True
 
 
 def list_printouts(session: Session, *, actor: Actor, meeting_id: int) -> list[Printout]:

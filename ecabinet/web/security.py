@@ -49,7 +49,10 @@ def _security_headers(response: Response) -> Response:
         "frame-ancestors 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")  # tablet links carry tokens
+    # Never to another site (a card's link carries its token). Our own pages do get one:
+    # over HTTPS Flask-WTF checks that a form was posted from this site by its Referer, and
+    # with no-referrer every form failed (400) as soon as the LAN had HTTPS.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     if "uid" in session or is_delegate_session(session):
         response.headers.setdefault("Cache-Control", "private, no-store")

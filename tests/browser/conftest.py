@@ -38,11 +38,11 @@ def launch(playwright: object, chromium_path: str, tmp_path: Path) -> Iterator[o
     """Start a browser with a fresh --user-data-dir each call (one per simulated device)."""
     contexts: list[object] = []
 
-    def start(name: str, **options: object) -> object:
+    def start(name: str, extra_args: tuple[str, ...] = (), **options: object) -> object:
         context = playwright.chromium.launch_persistent_context(  # type: ignore[attr-defined]
             str(tmp_path / f"profile-{name}"),
             executable_path=chromium_path,
-            args=CHROMIUM_FLAGS,
+            args=[*CHROMIUM_FLAGS, *extra_args],
             **options,
         )
         contexts.append(context)

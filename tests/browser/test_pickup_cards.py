@@ -5,8 +5,12 @@ leaves exactly one viewing record."""
 
 from __future__ import annotations
 
+import io
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlmodel import select
@@ -15,9 +19,10 @@ from ecabinet.db import Database
 from ecabinet.documents.models import DocumentAccess
 from ecabinet.documents.storage import Storage
 from ecabinet.meetings.models import Meeting
+from ecabinet.pickup.qr import qr_png
 from ecabinet.printing import service as printing
-from ecabinet.printing.models import PrintKind
-from tests.factories import make_attendee, make_document, make_meeting
+from ecabinet.printing.models import PrintKind, Printout
+from tests.factories import make_attendee, make_document, make_meeting, make_token
 from tests.tools import ServerProcess, need_module
 
 pytestmark = pytest.mark.browser
@@ -38,9 +43,15 @@ def print_cards(database: Database, storage: Storage, meeting: Any, base: str) -
             public_url=base,
         )
         printout_id = printout.id or 0
-    printing.build_printout(
-        database, storage, printout_id=printout_id, settings=printing.PrintSettings()
-    )
+    deadline = time.monotonic() + 30  # the server's job runner builds it
+    while True:
+        with database.unit_of_work(write=False) as session:
+            row = session.get(Printout, printout_id)
+            assert row is not None
+            if row.status == "ready":
+                break
+        assert time.monotonic() < deadline, row.status
+        time.sleep(0.1)
     pdf = printing.file_path(storage, printout_id).read_bytes()
     links: list[str] = []
     for page in pdfium.PdfDocument(pdf):
@@ -97,3 +108,63 @@ def test_a_forwarded_card_of_a_confidential_meeting_opens_nothing_and_reading_is
     assert "đã được dùng trên một máy khác" in (forwarded.text_content("body") or "")
     forwarded.goto(f"{live_server.url}/tablet")
     assert forwarded.url != f"{live_server.url}/tablet"  # sent away: nothing opened
+
+
+def y4m_of(png: bytes, path: Path) -> Path:
+    """A fake camera's video: the QR centred on white, as Chromium's
+    --use-file-for-fake-video-capture reads it (Y4M, 4:2:0)."""
+    from PIL import Image
+
+    width, height = 640, 480
+    code = Image.open(io.BytesIO(png)).convert("L")
+    side = min(width, height) - 80
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(code.resize((side, side)), ((width - side) // 2, (height - side) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(5):
+            out.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+def test_the_in_app_scanner_reads_a_card_through_the_camera(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any], tmp_path: Path
+) -> None:
+    """On a secure context (here 127.0.0.1) the entry page offers the camera; a fake camera
+    showing a card's QR lands the tablet on that delegate's meeting."""
+    meeting = make_meeting(database)
+    token = make_token(database, meeting, make_attendee(database, meeting, name="Lý Thường Kiệt"))
+    video = y4m_of(qr_png(f"{live_server.url}/p/{token}", box_size=8), tmp_path / "card.y4m")
+    camera = (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    page = launch("scanner", extra_args=camera, viewport={"width": 800, "height": 1280}).new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda err: problems.append(str(err)))
+    page.goto(f"{live_server.url}/ma")
+    page.wait_for_selector("#scanner[data-state=ready]", timeout=5_000)
+    page.click("#scan-start")
+    page.wait_for_url(f"{live_server.url}/tablet", timeout=15_000)
+    page.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    assert "Lý Thường Kiệt" in (page.text_content("body") or "")
+    assert problems == []
+
+
+def test_on_plain_http_the_page_says_to_use_the_camera_app(
+    live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    """A LAN name over plain HTTP is no secure context, so no camera: the page shows the way
+    that works there, the tablet's own camera app (the name is mapped to this server)."""
+    port = urlsplit(live_server.url).port
+    lan = ("--host-resolver-rules=MAP phonghop.lan 127.0.0.1",)
+    page = launch("insecure", extra_args=lan).new_page()
+    page.goto(f"http://phonghop.lan:{port}/ma")
+    assert page.evaluate("window.isSecureContext") is False
+    page.wait_for_selector("#scanner[data-state=unavailable]")
+    assert not page.is_visible("#scan-start")
+    assert page.is_visible(".scan-unavailable")
+    assert "ứng dụng máy ảnh" in (page.text_content(".scan-unavailable") or "")

@@ -250,7 +250,7 @@ def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> Non
     assert "unsafe-inline" not in csp
     assert "unsafe-eval'" not in csp.replace("wasm-unsafe-eval'", "")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"  # never to another site
     cookie = response.headers.get("Set-Cookie", "")  # the CSRF token lives in the session
     assert cookie.startswith("ecabinet_session=")
     assert "HttpOnly" in cookie

@@ -20,8 +20,9 @@ from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
 from ecabinet.meetings import lifecycle
 from ecabinet.meetings.models import Meeting
-from ecabinet.printing import service
-from ecabinet.printing.models import Printout
+from ecabinet.pickup.models import AttendeeToken
+from ecabinet.printing import layouts, service
+from ecabinet.printing.models import PrintKind, Printout, PrintStatus
 from tests.conftest import Login, run_jobs
 from tests.factories import MeetingFixture, make_attendee, make_document, make_meeting
 from tests.tools import need, need_module
@@ -233,3 +234,46 @@ def test_a_job_run_again_changes_nothing_once_ready(
     storage = printing_app.extensions["ecabinet.storage"]
     again = service.build_printout(app_db, storage, printout_id=printout_id, settings=settings)
     assert again is None
+
+
+def test_a_superseded_run_issues_no_cards_and_names_no_file(
+    printing_app: Flask, app_db: Database, meeting: MeetingFixture, tmp_path: Path
+) -> None:
+    """A run whose lease ran out while a newer run of the same printout started must not
+    replace the newer run's cards, nor put its own file in place."""
+    make_attendee(app_db, meeting, name="Hồ Xuân Hương")
+    with app_db.unit_of_work() as session:
+        printout = service.request_printout(
+            session,
+            actor=meeting.secretary.actor,
+            meeting_id=meeting.id,
+            kind=PrintKind.CARDS,
+            public_url=BASE,
+        )
+        printout_id = printout.id or 0
+        printout.attempt = 2  # a newer run has started
+    heading = layouts.MeetingHeading(title="x")
+    options = {"attendee_ids": printout_options(app_db, printout_id)}
+    with pytest.raises(service.Superseded):
+        service._cards(app_db, printout_id, 1, heading, BASE, options, service.PrintSettings())
+    with app_db.unit_of_work(write=False) as session:
+        assert session.exec(select(AttendeeToken)).all() == []  # no card issued
+    partial, final = tmp_path / "p.part", tmp_path / "final.pdf"
+    partial.write_bytes(b"%PDF-old")
+    finished = service._finish(
+        app_db, printout_id, 1, PrintStatus.READY, size=8, file=(partial, final)
+    )
+    assert finished is False
+    assert not final.exists()
+    with app_db.unit_of_work(write=False) as session:
+        assert session.get(Printout, printout_id).status == "queued"
+
+
+def printout_options(app_db: Database, printout_id: int) -> list[int]:
+    import json
+
+    with app_db.unit_of_work(write=False) as session:
+        row = session.get(Printout, printout_id)
+        assert row is not None
+        ids: list[int] = json.loads(row.options)["attendee_ids"]
+        return ids
