@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print vendor clean
+.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print bench-seal vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-uploads: $(VENV)/.dev
 # 500 pickup cards as one PDF, beside the naive way, and the whole printout job.
 bench-print: $(VENV)/.dev
 	$(BIN)/python bench/printables.py
+
+# Files sealed at rest against the same file plain: storing, reading through, Range reads.
+bench-seal: $(VENV)/.dev
+	$(BIN)/python bench/sealing.py
 
 vendor:
 	scripts/vendor-js.sh

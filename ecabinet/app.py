@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ecabinet import limits, web
-from ecabinet.config import load_config
+from ecabinet.config import ConfigError, load_config
 from ecabinet.credentials import CredentialResolvers
 from ecabinet.db import Database, require_migrated
 from ecabinet.documents.storage import Storage
@@ -25,6 +25,7 @@ from ecabinet.documents.watermark import sweep_orphan_copies
 from ecabinet.events import EventBus
 from ecabinet.features import FEATURES
 from ecabinet.scopes import Scopes
+from ecabinet.sealing import KeyFileError, KeyRing, ring_for
 from ecabinet.text import MAX_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,17 @@ def same_origin_or(extra: list[str]) -> Callable[[str | None, dict[str, Any]], b
     return check
 
 
+def _key_ring(config: Mapping[str, Any]) -> KeyRing | None:
+    try:
+        return ring_for(
+            Path(str(config["KEY_FILE"])),
+            Path(str(config["STORAGE_DIR"])),
+            enabled=bool(config["ENCRYPT_FILES"]),
+        )
+    except KeyFileError as exc:
+        raise ConfigError(f"ECABINET_KEY_FILE: {exc}") from None
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool = True) -> Flask:
     """Build a configured app. Tests pass `config`; production reads instance/ and the env."""
     instance_path = (
@@ -98,7 +110,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     app.extensions["ecabinet.events"] = bus
     app.extensions["ecabinet.credentials"] = CredentialResolvers()
     app.extensions["ecabinet.scopes"] = Scopes()
-    store = Storage(app.config["STORAGE_DIR"])
+    store = Storage(app.config["STORAGE_DIR"], _key_ring(app.config))
     store.clean_temp()
     if require_schema:
         recover_interrupted(database, store)

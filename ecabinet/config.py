@@ -27,6 +27,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{instance_path / 'ecabinet.db'}",
         "ASYNC_MODE": "eventlet",
         "STORAGE_DIR": str(instance_path / "storage"),
+        # Stored files are sealed with AES-GCM (ecabinet/sealing.py) under keys kept in this
+        # file, outside the database and the storage folder: keep it off the backups of both.
+        "ENCRYPT_FILES": True,
+        "KEY_FILE": str(instance_path / "keys" / "files.key"),
         "MAX_UPLOAD_MB": 50,
         "MAX_DOCUMENTS_PER_MEETING": 300,
         # Sized for a national congress with linked sites (the field ran ~41,000 in one session).
@@ -185,6 +189,16 @@ def validate(config: Mapping[str, Any]) -> None:
             f"ECABINET_LOG_LEVEL={config['LOG_LEVEL']!r}: DEBUG, INFO, WARNING or ERROR"
         )
     _check_writable_dir("STORAGE_DIR", str(config["STORAGE_DIR"]))
+    if not isinstance(config["ENCRYPT_FILES"], bool):
+        raise ConfigError(
+            f"ECABINET_ENCRYPT_FILES={config['ENCRYPT_FILES']!r}: must be true or false"
+        )
+    key_file = Path(str(config["KEY_FILE"])).resolve()
+    if key_file.is_relative_to(Path(str(config["STORAGE_DIR"])).resolve()):
+        # A key beside the files it seals goes into the same backup: it protects nothing.
+        raise ConfigError(
+            f"ECABINET_KEY_FILE={str(config['KEY_FILE'])!r}: must be outside STORAGE_DIR"
+        )
     if len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("ECABINET_SECRET_KEY: must be at least 32 characters")
 

@@ -65,3 +65,12 @@ class RateLimited(AppError):
     status = 429
     code = "rate_limited"
     message = "Quá nhiều yêu cầu, vui lòng thử lại sau."
+
+
+class Unavailable(AppError):
+    """Something the server needs is not in order (a stored file that fails its seal check):
+    the request is refused rather than answered with what it could not verify."""
+
+    status = 503
+    code = "unavailable"
+    message = "Máy chủ tạm thời không phục vụ được yêu cầu này. Vui lòng báo quản trị viên."

@@ -14,7 +14,7 @@ import pytest
 from ecabinet.config import ConfigError
 from ecabinet.db import Database, DatabaseNotMigrated
 from tests.conftest import TEST_DATABASE_URL, app_config
-from tests.tools import ROOT, need
+from tests.tools import ROOT, need, server_storage
 
 
 def test_bad_setting_is_named(db_url: str, tmp_path: Path) -> None:
@@ -36,6 +36,13 @@ def test_bad_setting_is_named(db_url: str, tmp_path: Path) -> None:
         create_app(app_config(db_url, tmp_path, LOG_LEVEL="LOUD"))
     with pytest.raises(ConfigError, match="ECABINET_STORAGE_DIR"):
         create_app(app_config(db_url, tmp_path, STORAGE_DIR="/proc/ecabinet-storage"))
+    inside = app_config(
+        db_url, tmp_path, STORAGE_DIR=str(tmp_path / "f"), KEY_FILE=str(tmp_path / "f" / "k")
+    )
+    with pytest.raises(ConfigError, match=r"ECABINET_KEY_FILE=.*outside STORAGE_DIR"):
+        create_app(inside)
+    with pytest.raises(ConfigError, match="ECABINET_ENCRYPT_FILES"):
+        create_app(app_config(db_url, tmp_path, ENCRYPT_FILES="yes"))
 
 
 def test_layers_defaults_instance_file_env_overrides(
@@ -220,8 +227,11 @@ def test_cli_upgrade_create_user_and_demo(tmp_path: Path) -> None:
     assert "Chỉ chạy lại được việc đã lỗi hoặc đã hủy." in refused.stderr
     assert "nothing to run" not in ecabinet("jobs", "run", instance=instance, db=db).stderr
     stored = instance / "storage" / documents[0].sha256[:2] / documents[0].sha256
+    assert b"%PDF" not in stored.read_bytes()  # sealed at rest with the instance's key file
+    plain = tmp_path / "demo.pdf"
+    plain.write_bytes(server_storage(instance).read_bytes(documents[0].sha256))
     text = subprocess.run(
-        [pdftotext, "-enc", "UTF-8", str(stored), "-"], capture_output=True, text=True, check=True
+        [pdftotext, "-enc", "UTF-8", str(plain), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Trong quý III, Ban Chấp hành Đảng bộ tỉnh" in unicodedata.normalize(
         "NFC", " ".join(text.split())

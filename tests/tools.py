@@ -113,3 +113,14 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def server_storage(instance: Path) -> Any:
+    """The storage of a real server's instance folder, with the key ring the server sealed
+    its files with (its KEY_FILE default), to read them as the server does."""
+    from ecabinet.documents.storage import Storage
+    from ecabinet.sealing import KeyRing
+
+    key_file = instance / "keys" / "files.key"
+    ring = KeyRing.load(key_file) if key_file.exists() else None
+    return Storage(instance / "storage", ring)

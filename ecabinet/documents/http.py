@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, send_file
+import logging
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import wrap_file
 
+from ecabinet import sealing
 from ecabinet.actor import Actor
 from ecabinet.documents import access, office, revisions, service, upload, watermark
 from ecabinet.documents.models import Document
 from ecabinet.documents.schemas import DocumentPublic, DocumentUploadFields, RevisionPublic
 from ecabinet.documents.storage import Storage
-from ecabinet.errors import AppError, Forbidden, Invalid, NotFound
+from ecabinet.errors import AppError, Forbidden, Invalid, NotFound, Unavailable
 from ecabinet.meetings.models import CONFIDENTIALITY_LABELS, Confidentiality, Meeting
 from ecabinet.permissions import Perm
 from ecabinet.web import database, form_data, validate
+
+log = logging.getLogger(__name__)
 
 
 def storage() -> Storage:
@@ -134,17 +143,14 @@ def send_revision(actor: Actor, document_id: int, number: int) -> Response:
         )
     _readable(actor, document_id, via="revision", number=number)
     path = storage().path_for(revision.sha256)
-    if not path.is_file():
-        raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
     stem, dot, extension = revision.filename.rpartition(".")
-    response = send_file(
+    response = send_stored(
         path,
         mimetype=revision.content_type,
         download_name=f"{stem} (bản {revision.number}){dot}{extension}"
         if dot
         else revision.filename,
         as_attachment=True,
-        conditional=True,
         etag=revision.sha256,
     )
     response.headers["Cache-Control"] = "private, no-store"
@@ -179,8 +185,6 @@ def send_document(actor: Actor, document_id: int) -> Response:
         else:
             download = True  # a browser cannot show it: save it
     path = storage().path_for(sha256)
-    if not path.is_file():
-        raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
     if stamped:
         copy = watermark.ensure_copy(
             database(),
@@ -194,14 +198,8 @@ def send_document(actor: Actor, document_id: int) -> Response:
             timezone=str(current_app.config["TIMEZONE"]),
         )
         path, sha256 = copy.path, copy.sha256
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        download_name=name,
-        as_attachment=download,
-        conditional=True,
-        etag=sha256,
-        max_age=0,
+    response = send_stored(
+        path, mimetype=mimetype, download_name=name, as_attachment=download, etag=sha256
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -223,6 +221,59 @@ def send_thumbnail(actor: Actor, document_id: int) -> Response:
     path = storage().thumbnail_path(document.sha256)  # get_document applied the audience rule
     if not (document.has_thumbnail and path.is_file()):
         raise NotFound("Tài liệu chưa có ảnh trang đầu.", code="thumbnail_not_found")
-    response = send_file(path, mimetype="image/png", conditional=True, etag=document.sha256)
+    response = send_stored(path, mimetype="image/png", etag=document.sha256)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def send_stored(
+    path: Path,
+    *,
+    mimetype: str,
+    etag: str,
+    download_name: str | None = None,
+    as_attachment: bool = False,
+) -> Response:
+    """A stored file's plain bytes, sealed or not, with ETag, If-None-Match and Range (pdf.js
+    reads in ranges): only the chunks a range covers are decrypted. A file that fails its
+    seal check is refused (503), never sent as garbage."""
+    if not path.is_file():
+        raise NotFound("Tệp tài liệu bị thiếu trên máy chủ.", code="document_blob_missing")
+    try:
+        stream, size = sealing.open_plain(path, storage().ring)
+        try:
+            stream.read(1)  # opens the first chunk: a wrong key or damage shows here, as 503
+            stream.seek(0)
+        except BaseException:
+            stream.close()
+            raise
+    except sealing.SealBroken as broken:
+        log.error("cannot open %s: %s", path, broken)
+        raise Unavailable(
+            "Không mở được tệp đã mã hóa trên máy chủ (sai khóa hoặc tệp hỏng). "
+            "Vui lòng báo quản trị viên.",
+            code="file_seal_broken",
+        ) from None
+    response = current_app.response_class(
+        wrap_file(request.environ, stream, buffer_size=sealing.CHUNK),
+        mimetype=mimetype,
+        direct_passthrough=True,
+    )
+    response.content_length = size
+    response.set_etag(etag)
+    if download_name is not None:
+        response.headers.set(
+            "Content-Disposition",
+            "attachment" if as_attachment else "inline",
+            **_filename_parameters(download_name),
+        )
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+
+
+def _filename_parameters(name: str) -> dict[str, str]:
+    """As send_file names a file: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    simple = simple.replace('"', "").replace("\\", "") or "tai-lieu"
+    if simple == name:
+        return {"filename": name}
+    return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"}

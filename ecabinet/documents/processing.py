@@ -46,7 +46,6 @@ def inspect_document(
             return None
         assert revision.id is not None
         found_id, sha256, content_type = revision.id, revision.sha256, revision.content_type
-    path = storage.path_for(sha256)
     rendered = storage.work_path(".png")
     converted = storage.work_path(".pdf")
     info: PdfInfo | None = None
@@ -56,13 +55,16 @@ def inspect_document(
     placed = False
     try:
         try:
-            if content_type == office.PDF:
-                info = inspect_pdf(path, _head(path), limits, thumbnail_to=rendered)
-            else:
-                office.check_office(path, content_type)
-                info, pdf = _convert(
-                    storage, path, content_type, office_settings, converted, limits, rendered
-                )
+            # The checker and LibreOffice run in child processes that read a path: a sealed
+            # blob is decrypted to a scratch copy for them, removed when they are done.
+            with storage.plain_path(sha256) as path:
+                if content_type == office.PDF:
+                    info = inspect_pdf(path, _head(path), limits, thumbnail_to=rendered)
+                else:
+                    office.check_office(path, content_type)
+                    info, pdf = _convert(
+                        storage, path, content_type, office_settings, converted, limits, rendered
+                    )
         except Invalid as refused:
             rejection = refused
         if info is not None and info.thumbnail and rendered.is_file():

@@ -9,14 +9,17 @@ rows and no committed row lacks its blob, whenever the process dies.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ecabinet import sealing
 from ecabinet.errors import Invalid, TooLarge
 
 CHUNK = 64 * 1024
@@ -33,8 +36,11 @@ class ReceivedBlob:
 class Storage:
     """A folder of immutable blobs: <root>/<sha[:2]>/<sha>; partial writes live in <root>/tmp."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, ring: sealing.KeyRing | None = None) -> None:
         self.root = Path(root)
+        # With a key ring every stored file is sealed (ecabinet.sealing); files stored
+        # before, or by a storage without one, are read as they are.
+        self.ring = ring
         self.tmp = self.root / "tmp"
         self.intents = self.root / "intents"
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -82,9 +88,37 @@ class Storage:
             blob.temp_path.unlink(missing_ok=True)
             return False
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(blob.temp_path, final)
+        if self.ring is None:
+            os.replace(blob.temp_path, final)
+        else:
+            self.note_key()
+            sealing.seal_file(blob.temp_path, final, self.ring)
+            blob.temp_path.unlink(missing_ok=True)
         _fsync_dir(final.parent)
         return True
+
+    def note_key(self) -> None:
+        """Before the first file sealed with the current key: the storage folder records
+        which key its files need (a missing or wrong key file then stops the start)."""
+        if self.ring is not None:
+            sealing.note_key(self.root, self.ring)
+
+    def open(self, sha256: str) -> tuple[IO[bytes], int]:
+        """A blob's plain bytes as a seekable stream, and their count."""
+        return sealing.open_plain(self.path_for(sha256), self.ring)
+
+    def read_bytes(self, sha256: str) -> bytes:
+        return sealing.read_plain(self.path_for(sha256), self.ring)
+
+    def plain_path(self, sha256: str, suffix: str = "") -> contextlib.AbstractContextManager[Path]:
+        """A path a child process can read the plain blob from (a decrypted scratch copy
+        while the block runs, when the blob is sealed)."""
+        return sealing.plain_path(self.path_for(sha256), self.ring, self.work_path(suffix))
+
+    def write(self, path: Path, data: bytes) -> None:
+        """Derived files (stamped copies, printouts): sealed like blobs, written whole."""
+        self.note_key()
+        sealing.write_sealed(path, data, self.ring)
 
     def intend(self, sha256: str) -> Path:
         """Mark that a reference to this blob is about to change (upload or delete); durable
@@ -136,7 +170,25 @@ class Storage:
     def keep_thumbnail(self, sha256: str, rendered: Path) -> None:
         final = self.thumbnail_path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(rendered, final)
+        if self.ring is None:
+            os.replace(rendered, final)
+        else:  # a first page says as much as the document: sealed too
+            self.note_key()
+            sealing.seal_file(rendered, final, self.ring)
+            rendered.unlink(missing_ok=True)
+
+    def thumbnail_bytes(self, sha256: str) -> bytes:
+        return sealing.read_plain(self.thumbnail_path(sha256), self.ring)
+
+    def stored_files(self) -> Iterator[Path]:
+        """Every file kept here (blobs, first pages, stamped copies, printouts): what a key
+        rotation seals again. Not partial writes, intents or the SEALED marker."""
+        for path in sorted(self.root.rglob("*")):
+            if not path.is_file() or path.name.startswith(".") or path.name == sealing.MARKER:
+                continue
+            if path.parent in (self.tmp, self.intents):
+                continue
+            yield path
 
     def blob_hashes(self) -> set[str]:
         """Every blob on disk (for consistency checks)."""

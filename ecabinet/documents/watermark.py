@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,11 +183,11 @@ def ensure_copy(
             return Copy(path, row.sha256, row.copy_number)
     issued = row.created_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M %d/%m/%Y")
     text = StampText(row.holder, row.copy_number, issued, level)
-    source = storage.path_for(source_sha256).read_bytes()
+    source = storage.read_bytes(source_sha256)
     stamped = off_hub(stamp_pdf, source, text)
     sha = hashlib.sha256(stamped).hexdigest()
     path = copy_path(storage, document_id, sha)
-    _write_whole(path, stamped)
+    storage.write(path, stamped)  # sealed like the original
     with database.unit_of_work() as session:
         session.execute(
             update(StampedCopy)
@@ -202,7 +201,7 @@ def ensure_copy(
         path.unlink(missing_ok=True)
         path = copy_path(storage, document_id, final)
         if not path.is_file():
-            _write_whole(path, stamped)  # its file went missing: ours has the same pages
+            storage.write(path, stamped)  # its file went missing: ours has the same pages
             return Copy(path, sha, row.copy_number)
     return Copy(path, final, row.copy_number)
 
@@ -245,16 +244,6 @@ def _copy_row(
             if found is not None:
                 return found
     raise RuntimeError("could not number a stamped copy after 5 tries")
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    with open(partial, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
 
 
 def drop_copies(storage: Storage, document_id: int) -> None:

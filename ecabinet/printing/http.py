@@ -39,13 +39,13 @@ def request_printout(
 
 def send_printout(actor: Actor, printout_id: int) -> Response:
     with database().unit_of_work() as db_session:  # writes the audit row of a card download
-        path, name = service.open_printout(
+        data, name = service.open_printout(
             db_session, storage(), actor=actor, printout_id=printout_id
         )
-    # Read whole (a printout is a few MB; 500 cards are under 0.5 MB): no file handle is left
-    # to a client that never reads the body.
+    # Read whole (a printout is a few MB; 500 cards are under 0.5 MB) and unsealed: no file
+    # handle is left to a client that never reads the body.
     response = send_file(
-        io.BytesIO(path.read_bytes()),
+        io.BytesIO(data),
         mimetype="application/pdf",
         download_name=name,
         as_attachment=True,

@@ -46,6 +46,7 @@ from ecabinet.pickup import service as pickup
 from ecabinet.pickup.models import AttendeeToken
 from ecabinet.printing import layouts
 from ecabinet.printing.models import PrintKind, Printout, PrintStatus
+from ecabinet.sealing import read_plain, seal_bytes
 from ecabinet.timeutil import utcnow
 
 BUILD_JOB = "printing.build"
@@ -252,7 +253,9 @@ def build_printout(
         _finish(database, printout_id, attempt, PrintStatus.FAILED, message=refused.message)
         raise JobFailed(refused.message) from None
     final = file_path(storage, printout_id)
-    partial = _write_partial(final, pdf)
+    storage.note_key()
+    # Sealed like every stored file: a card printout holds every card's link and code.
+    partial = _write_partial(final, pdf if storage.ring is None else seal_bytes(pdf, storage.ring))
     if not _finish(
         database, printout_id, attempt, PrintStatus.READY, size=len(pdf), file=(partial, final)
     ):
@@ -444,7 +447,7 @@ def get_printout(session: Session, *, actor: Actor, printout_id: int) -> Printou
 
 def open_printout(
     session: Session, storage: Storage, *, actor: Actor, printout_id: int
-) -> tuple[Path, str]:
+) -> tuple[bytes, str]:
     """The file of a ready printout and the name to save it as; a card printout (it holds
     the cards' links) is downloaded with an audit row."""
     printout = get_printout(session, actor=actor, printout_id=printout_id)
@@ -460,7 +463,7 @@ def open_printout(
             subject=f"thẻ đại biểu ({printout.total})",
         )
     name = f"{printout.kind}-{printout.meeting_id}-{printout_id}.pdf"
-    return path, unicodedata.normalize("NFC", name)
+    return read_plain(path, storage.ring), unicodedata.normalize("NFC", name)
 
 
 def register(

@@ -22,8 +22,9 @@ from ecabinet.meetings.models import Meeting
 from ecabinet.pickup.qr import qr_png
 from ecabinet.printing import service as printing
 from ecabinet.printing.models import PrintKind, Printout
+from ecabinet.sealing import read_plain
 from tests.factories import make_attendee, make_document, make_meeting, make_token
-from tests.tools import ServerProcess, need_module
+from tests.tools import ServerProcess, need_module, server_storage
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +53,7 @@ def print_cards(database: Database, storage: Storage, meeting: Any, base: str) -
                 break
         assert time.monotonic() < deadline, row.status
         time.sleep(0.1)
-    pdf = printing.file_path(storage, printout_id).read_bytes()
+    pdf = read_plain(printing.file_path(storage, printout_id), storage.ring)
     links: list[str] = []
     for page in pdfium.PdfDocument(pdf):
         image = page.render(scale=150 / 72).to_pil()
@@ -66,7 +67,7 @@ def test_each_printed_qr_opens_its_delegates_meeting_in_a_fresh_browser(
     meeting = make_meeting(database, title="Hội nghị Ban Chấp hành mở rộng")
     for name in NAMES:
         make_attendee(database, meeting, name=name)
-    storage = Storage(live_server.instance / "storage")
+    storage = server_storage(live_server.instance)
     links = print_cards(database, storage, meeting, live_server.url)
     assert len(links) == len(NAMES)
     greeted = []
@@ -85,7 +86,7 @@ def test_a_forwarded_card_of_a_confidential_meeting_opens_nothing_and_reading_is
     database: Database, live_server: ServerProcess, launch: Callable[..., Any]
 ) -> None:
     meeting = make_meeting(database)
-    storage = Storage(live_server.instance / "storage")
+    storage = server_storage(live_server.instance)
     make_document(database, storage, meeting, title="Báo cáo nhân sự")
     with database.unit_of_work() as session:
         row = session.get(Meeting, meeting.id)

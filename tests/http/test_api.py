@@ -234,7 +234,8 @@ def count_documents(database: Database) -> int:
 
 
 def blobs(storage: Storage) -> list[Path]:
-    return [p for p in storage.root.rglob("*") if p.is_file()]
+    """Every stored file (not the SEALED marker naming the key the files need)."""
+    return list(storage.stored_files())
 
 
 def test_pdf_upload_records_hash_size_and_pages(
@@ -262,7 +263,7 @@ def test_pdf_upload_records_hash_size_and_pages(
     assert (body["size"], body["agenda_item_id"]) == (len(pdf), meeting.item_ids[1])
     assert (body["status"], body["page_count"]) == ("processing", 0)  # checked by a job
     assert body["filename"] == "Báo cáo.pdf"
-    assert app_storage.path_for(body["sha256"]).read_bytes() == pdf
+    assert app_storage.read_bytes(body["sha256"]) == pdf
     assert run_jobs(app) == 1
     checked = client.get(f"/api/v1/documents/{body['id']}", headers=auth).json
     assert (checked["status"], checked["page_count"], checked["has_thumbnail"]) == (

@@ -52,7 +52,7 @@ def test_the_typed_code_opens_the_tablet_with_no_token_kept(
 ) -> None:
     issued = card(app, app_db, meeting, name="Phạm Thị Hoa")
     page = client.get("/ma").get_data(as_text=True)
-    assert "Nhập mã trên thẻ" in page
+    assert "nhập mã trên thẻ" in page
     status, where = type_code(client, issued.code.lower().replace("-", " "))
     assert (status, where) == (302, "/tablet")
     assert "Phạm Thị Hoa" in client.get("/tablet").get_data(as_text=True)

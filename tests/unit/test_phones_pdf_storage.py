@@ -84,7 +84,7 @@ def test_storage_receive_hashes_and_promotes(tmp_path: Path) -> None:
     blob = store.receive(io.BytesIO(data), max_bytes=1 << 20)
     assert blob.sha256 == hashlib.sha256(data).hexdigest()
     assert store.promote(blob) is True
-    assert store.path_for(blob.sha256).read_bytes() == data
+    assert store.read_bytes(blob.sha256) == data
     again = store.receive(io.BytesIO(data), max_bytes=1 << 20)
     assert store.promote(again) is False  # same bytes: stored once
     assert list(store.tmp.iterdir()) == []

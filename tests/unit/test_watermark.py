@@ -78,7 +78,7 @@ def test_each_delegate_gets_a_numbered_copy_of_their_own_and_staff_the_original(
 ) -> None:
     document = make_document(app_db, app_storage, meeting, title="Phương án nhân sự")
     secret_meeting(app_db, meeting)
-    original = app_storage.path_for(document.sha256).read_bytes()
+    original = app_storage.read_bytes(document.sha256)
     first = tablet(app, app_db, meeting, "Trần Thị Mai")
     second = tablet(app, app_db, meeting, "Lê Quang Vinh")
     url = f"/documents/{document.id}/file"
@@ -121,7 +121,7 @@ def test_a_normal_document_is_served_as_it_is(
     document = make_document(app_db, app_storage, meeting)
     reader = tablet(app, app_db, meeting, "Phan Văn Khải")
     response = reader.get(f"/documents/{document.id}/file")
-    assert response.data == app_storage.path_for(document.sha256).read_bytes()
+    assert response.data == app_storage.read_bytes(document.sha256)
     response.close()
     with app_db.unit_of_work(write=False) as session:
         assert session.exec(select(StampedCopy)).all() == []
