@@ -160,10 +160,20 @@ def seal_bytes(data: bytes, ring: KeyRing) -> bytes:
     return out.getvalue()
 
 
-def write_sealed(path: Path, data: bytes, ring: KeyRing | None) -> None:
+def _partial(dest: Path, scratch: Path | None) -> Path:
+    """Where a file is written before it is named: `scratch` (the storage's tmp folder, swept
+    at start-up, so a kill mid-write leaves nothing among the stored files) or beside it."""
+    folder = scratch if scratch is not None else dest.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+
+
+def write_sealed(
+    path: Path, data: bytes, ring: KeyRing | None, scratch: Path | None = None
+) -> None:
     """`data` to `path`, sealed when a ring is given: whole, flushed, then named."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    partial = _partial(path, scratch)
     try:
         with open(partial, "wb") as out:
             out.write(data if ring is None else seal_bytes(data, ring))
@@ -174,10 +184,10 @@ def write_sealed(path: Path, data: bytes, ring: KeyRing | None) -> None:
         partial.unlink(missing_ok=True)
 
 
-def seal_file(plain: Path, dest: Path, ring: KeyRing) -> None:
+def seal_file(plain: Path, dest: Path, ring: KeyRing, scratch: Path | None = None) -> None:
     """Seal the file `plain` to `dest` (whole, flushed, then named)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    partial = _partial(dest, scratch)
     try:
         with open(plain, "rb") as source, open(partial, "wb") as out:
             seal_stream(source, os.fstat(source.fileno()).st_size, out, ring)

@@ -92,7 +92,7 @@ class Storage:
             os.replace(blob.temp_path, final)
         else:
             self.note_key()
-            sealing.seal_file(blob.temp_path, final, self.ring)
+            sealing.seal_file(blob.temp_path, final, self.ring, self.tmp)
             blob.temp_path.unlink(missing_ok=True)
         _fsync_dir(final.parent)
         return True
@@ -118,7 +118,7 @@ class Storage:
     def write(self, path: Path, data: bytes) -> None:
         """Derived files (stamped copies, printouts): sealed like blobs, written whole."""
         self.note_key()
-        sealing.write_sealed(path, data, self.ring)
+        sealing.write_sealed(path, data, self.ring, self.tmp)
 
     def intend(self, sha256: str) -> Path:
         """Mark that a reference to this blob is about to change (upload or delete); durable
@@ -174,7 +174,7 @@ class Storage:
             os.replace(rendered, final)
         else:  # a first page says as much as the document: sealed too
             self.note_key()
-            sealing.seal_file(rendered, final, self.ring)
+            sealing.seal_file(rendered, final, self.ring, self.tmp)
             rendered.unlink(missing_ok=True)
 
     def thumbnail_bytes(self, sha256: str) -> bytes:
@@ -197,7 +197,8 @@ class Storage:
     def clean_temp(self) -> int:
         """Remove partial uploads left by a crash; run at start-up."""
         removed = 0
-        for leftover in [*self.tmp.glob("upload-*"), *self.tmp.glob("work-*")]:
+        partials = [*self.tmp.glob("upload-*"), *self.tmp.glob("work-*"), *self.tmp.glob(".*.part")]
+        for leftover in partials:
             leftover.unlink(missing_ok=True)
             removed += 1
         return removed
