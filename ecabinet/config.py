@@ -79,6 +79,16 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "WTF_CSRF_CHECK_DEFAULT": False,  # web.py decides: bearer-token API calls are exempt
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # SMS (notify): the gateway by name, its options (ECABINET_SMS_OPTIONS__URL=...), and
+        # how the relay paces and retries. "log" sends nothing: it records, for demos.
+        "SMS_GATEWAY": "log",
+        "SMS_OPTIONS": {},
+        "SMS_RATE_PER_SECOND": 10,
+        "SMS_RETRY_SECONDS": 5,
+        "SMS_RETRY_MAX_SECONDS": 300,
+        "SMS_GIVE_UP_HOURS": 24,
+        "SMS_POLL_SECONDS": 10,
+        "SMS_PRICE_PER_SEGMENT": 0,
         "LOG_LEVEL": "INFO",
         "TIMEZONE": "Asia/Ho_Chi_Minh",  # how times are typed and shown; stored in UTC
     }
@@ -189,6 +199,25 @@ def validate(config: Mapping[str, Any]) -> None:
             f"ECABINET_LOG_LEVEL={config['LOG_LEVEL']!r}: DEBUG, INFO, WARNING or ERROR"
         )
     _check_writable_dir("STORAGE_DIR", str(config["STORAGE_DIR"]))
+    for name, low, high in (
+        ("SMS_RATE_PER_SECOND", 0.01, 1000),
+        ("SMS_RETRY_SECONDS", 0.01, 3600),
+        ("SMS_RETRY_MAX_SECONDS", 0.01, 86400),
+        ("SMS_GIVE_UP_HOURS", 0.001, 24 * 14),
+        ("SMS_POLL_SECONDS", 0.1, 3600),
+        ("SMS_PRICE_PER_SEGMENT", 0, 100_000),
+    ):
+        value = config[name]
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not low <= value <= high
+        ):
+            raise ConfigError(f"ECABINET_{name}={value!r}: a number from {low} to {high}")
+    if not isinstance(config["SMS_OPTIONS"], dict):
+        raise ConfigError(
+            "ECABINET_SMS_OPTIONS: set each option on its own, e.g. ECABINET_SMS_OPTIONS__URL"
+        )
     if not isinstance(config["ENCRYPT_FILES"], bool):
         raise ConfigError(
             f"ECABINET_ENCRYPT_FILES={config['ENCRYPT_FILES']!r}: must be true or false"

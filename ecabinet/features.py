@@ -18,6 +18,7 @@ FEATURES: tuple[str, ...] = (
     "attendees",
     "pickup",
     "printing",
+    "notify",
     "audit",
     "live",
     "workspace",

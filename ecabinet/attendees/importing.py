@@ -438,7 +438,7 @@ def _written_rows(
 
 _DRIVER_INSERT = (
     "INSERT INTO attendee (meeting_id, created_at, full_name, position, unit, phone, role, "
-    "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "search_text, rsvp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')"
 )
 
 

@@ -39,6 +39,10 @@ class Attendee(SQLModel, table=True):
     unit: str = Field(default="", max_length=200)  # đơn vị
     phone: str = Field(default="", max_length=20)  # E.164, or empty
     role: str = Field(default=AttendeeRole.DELEGATE, max_length=16)
+    # Whether they said they will come: "yes", "no", or "" for no answer yet (an SMS reply
+    # "C" / "K", notify.relay.take_reply).
+    rsvp: str = Field(default="", max_length=8)
+    rsvp_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
     # Name, position, unit and phone folded for search without diacritics (search_text()).
     search_text: str = Field(default="", max_length=800)
     created_at: datetime = Field(

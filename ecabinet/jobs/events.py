@@ -11,5 +11,5 @@ from ecabinet.events import DomainEvent
 class JobQueued(DomainEvent):
     """A job became due (new, retried or released): an in-process runner wakes at once."""
 
-    job_id: int
+    job_id: int  # 0 when many were queued at once (enqueue_many)
     kind: str

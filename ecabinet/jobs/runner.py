@@ -19,7 +19,7 @@ from datetime import timedelta
 from ecabinet import failpoints
 from ecabinet.db import Database
 from ecabinet.jobs import service
-from ecabinet.jobs.service import ClaimedJob, JobFailed
+from ecabinet.jobs.service import ClaimedJob, JobFailed, RetryLater
 from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ class JobRunner:
             handler(job)
         except JobFailed as exc:
             self._record_failure(job, str(exc), permanent=True)
+        except RetryLater as later:
+            self._record_failure(job, str(later), permanent=False, retry_in=later.delay)
         except Exception:
             self._record_failure(job, traceback.format_exc(limit=8), permanent=False)
         else:
@@ -109,10 +111,22 @@ class JobRunner:
             return self.poll_seconds
         return max(0.0, min(self.poll_seconds, (due - utcnow()).total_seconds()))
 
-    def _record_failure(self, job: ClaimedJob, error: str, *, permanent: bool) -> None:
+    def _record_failure(
+        self,
+        job: ClaimedJob,
+        error: str,
+        *,
+        permanent: bool,
+        retry_in: timedelta | None = None,
+    ) -> None:
         with self.database.unit_of_work() as session:
             state = service.fail(
-                session, job_id=job.id, worker=self.worker, error=error, permanent=permanent
+                session,
+                job_id=job.id,
+                worker=self.worker,
+                error=error,
+                permanent=permanent,
+                retry_in=retry_in,
             )
         log.warning(
             "job %s (%s) attempt %d failed, now %s: %s",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, or_, select
@@ -37,6 +38,15 @@ MAX_ERROR = 4000
 
 class JobFailed(Exception):
     """Raised by a handler for an outcome that no retry can change (a file that is gone)."""
+
+
+class RetryLater(Exception):
+    """Raised by a handler that knows when to try again (a gateway asking to wait): queued
+    again after `delay` instead of the standard backoff."""
+
+    def __init__(self, reason: str, delay: timedelta) -> None:
+        super().__init__(reason)
+        self.delay = delay
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,42 @@ def enqueue(
     if job_id is not None:
         record(session, JobQueued(job_id, kind))
     return job_id
+
+
+def enqueue_many(
+    session: Session,
+    kind: str,
+    payloads: list[Mapping[str, Any]],
+    *,
+    run_at: datetime | None = None,
+    max_attempts: int = 5,
+    priority: int = 0,
+) -> int:
+    """Many jobs of one kind in the caller's transaction, in batched statements (10,000 SMS
+    of a congress's invitations). No idempotency keys: the caller's own rows carry them.
+    Returns how many were added."""
+    if not payloads:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "kind": kind,
+            "payload": json.dumps(dict(payload), ensure_ascii=False, sort_keys=True),
+            "idempotency_key": None,
+            "state": JobState.QUEUED.value,
+            "priority": priority,
+            "run_at": run_at or now,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "last_error": "",
+            "created_at": now,
+        }
+        for payload in payloads
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(sa_insert(Job), rows[start : start + 5000])
+    record(session, JobQueued(0, kind))
+    return len(rows)
 
 
 def claim(
@@ -141,6 +187,7 @@ def fail(
     worker: str,
     error: str,
     permanent: bool = False,
+    retry_in: timedelta | None = None,
     now: datetime | None = None,
 ) -> str | None:
     """Record a failed attempt: queued again after a persisted, growing delay, or failed for
@@ -154,7 +201,8 @@ def fail(
     if permanent or job.attempts >= job.max_attempts:
         job.state, job.finished_at = JobState.FAILED, now
     else:
-        job.state, job.run_at = JobState.QUEUED, now + backoff(job.attempts)
+        delay = backoff(job.attempts) if retry_in is None else retry_in
+        job.state, job.run_at = JobState.QUEUED, now + delay
     session.add(job)
     return job.state
 

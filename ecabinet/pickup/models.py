@@ -20,6 +20,9 @@ class AttendeeToken(SQLModel, table=True):
     # before codes existed.
     code_hash: str | None = Field(default=None, max_length=64, unique=True)
     printed: bool = False  # issued by a card printout (else shown on screen or sent)
+    # "card": the printed or on-screen card (a new card replaces the old); "sms": a link in an
+    # SMS invitation (notify.links), which a new card leaves alone.
+    channel: str = Field(default="card", max_length=8)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )

@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
@@ -32,6 +34,7 @@ from ecabinet.timeutil import utcnow
 
 # 128 bits of entropy in 22 URL-safe characters: short enough for a small QR code.
 TOKEN_BYTES = 16
+CARD, SMS = "card", "sms"  # AttendeeToken.channel
 MIN_LIFETIME = timedelta(days=1)  # a card issued after its meeting still opens for a day
 
 
@@ -82,7 +85,7 @@ def issue_token(
     meeting = session.get(Meeting, attendee.meeting_id)
     assert meeting is not None
     now = now or utcnow()
-    revoke_tokens(session, attendee_id=attendee_id, now=now)
+    revoke_tokens(session, attendee_id=attendee_id, now=now, channel=CARD)
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     code = codes.new_code()
     expires_at = _expiry(lifetime, meeting, now)
@@ -146,6 +149,7 @@ def issue_tokens(
             .join(Attendee, col(Attendee.id) == col(AttendeeToken.attendee_id))
             .where(
                 Attendee.meeting_id == meeting_id,
+                AttendeeToken.channel == CARD,
                 col(AttendeeToken.revoked_at).is_(None),
                 col(AttendeeToken.expires_at) > now,
             )
@@ -159,6 +163,7 @@ def issue_tokens(
             sa_update(AttendeeToken)
             .where(
                 col(AttendeeToken.attendee_id).in_(replaced[start : start + 900]),
+                col(AttendeeToken.channel) == CARD,
                 col(AttendeeToken.revoked_at).is_(None),
             )
             .values(revoked_at=now)
@@ -202,14 +207,55 @@ def issue_tokens(
     return IssuedBatch(issued, skipped)
 
 
-def revoke_tokens(session: Session, *, attendee_id: int, now: datetime | None = None) -> int:
+def add_sms_links(
+    session: Session,
+    *,
+    meeting: Meeting,
+    links: Sequence[tuple[int, str]],
+    lifetime: Lifetime,
+    now: datetime | None = None,
+) -> None:
+    """Links sent in SMS invitations, (attendee id, raw token) pairs: kept hashed like cards
+    and expiring with the meeting; a new card leaves them working. The raw tokens are made
+    again at sending time by notify.links from a secret the database does not hold, so adding
+    the same one twice is one row."""
+    if not links:
+        return
     now = now or utcnow()
-    tokens = session.exec(
-        select(AttendeeToken).where(
-            AttendeeToken.attendee_id == attendee_id,
-            AttendeeToken.revoked_at == None,  # noqa: E711  (SQL IS NULL)
+    expires_at = _expiry(lifetime, meeting, now)
+    rows = [
+        {
+            "attendee_id": attendee_id,
+            "token_hash": hash_token(raw),
+            "code_hash": None,
+            "printed": False,
+            "channel": SMS,
+            "created_at": now,
+            "expires_at": expires_at,
+        }
+        for attendee_id, raw in links
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 5000):
+        session.execute(
+            insert(AttendeeToken).on_conflict_do_nothing(index_elements=["token_hash"]),
+            rows[start : start + 5000],
         )
-    ).all()
+
+
+def revoke_tokens(
+    session: Session, *, attendee_id: int, now: datetime | None = None, channel: str | None = None
+) -> int:
+    """Stop an attendee's links opening: all of them, or those of one channel."""
+    now = now or utcnow()
+    query = select(AttendeeToken).where(
+        AttendeeToken.attendee_id == attendee_id,
+        AttendeeToken.revoked_at == None,  # noqa: E711  (SQL IS NULL)
+    )
+    if channel is not None:
+        query = query.where(AttendeeToken.channel == channel)
+    tokens = session.exec(query).all()
     for token in tokens:
         token.revoked_at = now
         session.add(token)

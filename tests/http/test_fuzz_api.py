@@ -24,6 +24,7 @@ from ecabinet.auth import service as auth_service
 from ecabinet.auth.models import User
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
+from ecabinet.notify.api import callback_secret
 from tests.factories import (
     PASSWORD,
     MeetingFixture,
@@ -94,6 +95,7 @@ class Fuzz:
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     aimed: int = 0
     aimed_users: int = 0
+    callback: str = ""  # the secret path an SMS gateway calls back on
 
     def auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
@@ -186,7 +188,7 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         world = fuzz.new_world(document=path.startswith("/api/v1/documents/"))
     else:
         world = fuzz.shared
-    ids = world.ids()
+    ids: dict[str, Any] = {**world.ids(), "secret": fuzz.callback}
     case.path_parameters = {name: ids[name] for name in case.path_parameters or {}}
     body = case.body
     if not isinstance(body, dict):
@@ -230,6 +232,19 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         # As for documents: random bytes are rightly refused; aimed cases send a real list.
         listed: dict[str, Any] = {**body, "file": attendee_list()}
         case.body = listed
+    elif method == "POST" and path.endswith(("/sms", "/sms/preview")):
+        # Random attendee ids and templates are rightly refused (422): aimed cases write to
+        # everyone, in the saved wording, with something to say.
+        case.body = {
+            **body,
+            "attendee_ids": None,
+            "body": None,
+            "content": body.get("content") or "Họp lúc 8 giờ",
+        }
+        if path.endswith("/sms"):
+            case.body.pop("body")
+    elif path.endswith("/sms/resend"):
+        case.body = {**body, "message_ids": None}  # random ids are not this meeting's
     elif body.get("chair_id") is not None:
         case.body = {**body, "chair_id": world.meeting.chair.id}
 
@@ -264,7 +279,7 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
     app.config.update(LOGIN_RATE_LIMIT="100000 per minute", LIVE_CONTROL_LIMIT="100000 per second")
     app.config["PUBLIC_URL"] = "http://10.0.0.5:5000"  # printouts need it
     meeting = make_meeting(app_db)
-    attendee_id = make_attendee(app_db, meeting)
+    attendee_id = make_attendee(app_db, meeting, phone="0912345678")  # SMS reach them
     shared = World(
         meeting,
         attendee_id,
@@ -275,6 +290,8 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
     )
     fuzz = Fuzz(app.test_client(), app_db, app_storage, make_user(app_db, Role.ADMIN), shared)
     fuzz.token = fuzz.sign_in()
+    with app.test_request_context():
+        fuzz.callback = callback_secret()
     return fuzz
 
 

@@ -1,0 +1,30 @@
+"""SMS notifications: invitations, reminders, change notices and free messages, through a
+pluggable gateway (notify.gateways), from a transactional outbox on the spine's durable jobs
+(notify.service queues, notify.relay sends)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, tests)
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ecabinet.config import ConfigError
+    from ecabinet.notify import api, relay, routes, service
+    from ecabinet.notify.gateways import GatewayConfigError, make_gateway
+
+    try:
+        gateway = make_gateway(str(app.config["SMS_GATEWAY"]), dict(app.config["SMS_OPTIONS"]))
+    except GatewayConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    settings = relay.RelaySettings.from_config(app.config)
+    sender = relay.Relay(app.extensions["ecabinet.db"], gateway, settings)
+    app.extensions["ecabinet.notify"] = sender
+    service.NotifySettings.from_config(app.config)  # a bad value stops the start, not a send
+    runner = app.extensions["ecabinet.jobs"]
+    runner.register(service.SEND_JOB, sender.send_job)
+    runner.register(relay.POLL_JOB, sender.poll_job)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(routes.bp)
