@@ -89,6 +89,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SMS_GIVE_UP_HOURS": 24,
         "SMS_POLL_SECONDS": 10,
         "SMS_PRICE_PER_SEGMENT": 0,
+        # Once invitations have gone: a reminder this many hours before the start (0: none),
+        # and the edits made within this many minutes told in one notice (0: no notices).
+        "SMS_REMINDER_HOURS": 24,
+        "SMS_CHANGE_WINDOW_MINUTES": 10,
         "LOG_LEVEL": "INFO",
         "TIMEZONE": "Asia/Ho_Chi_Minh",  # how times are typed and shown; stored in UTC
     }
@@ -206,6 +210,8 @@ def validate(config: Mapping[str, Any]) -> None:
         ("SMS_GIVE_UP_HOURS", 0.001, 24 * 14),
         ("SMS_POLL_SECONDS", 0.1, 3600),
         ("SMS_PRICE_PER_SEGMENT", 0, 100_000),
+        ("SMS_REMINDER_HOURS", 0, 24 * 14),
+        ("SMS_CHANGE_WINDOW_MINUTES", 0, 24 * 60),
     ):
         value = config[name]
         if (

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # the package stays importable without Flask (services, CLI, 
 
 def init_app(app: Flask) -> None:
     from ecabinet.config import ConfigError
-    from ecabinet.notify import api, relay, routes, service
+    from ecabinet.notify import api, follow, relay, routes, service
     from ecabinet.notify.gateways import GatewayConfigError, make_gateway
 
     try:
@@ -26,5 +26,13 @@ def init_app(app: Flask) -> None:
     runner = app.extensions["ecabinet.jobs"]
     runner.register(service.SEND_JOB, sender.send_job)
     runner.register(relay.POLL_JOB, sender.poll_job)
+    follower = follow.Follower(
+        app.extensions["ecabinet.db"], lambda: service.NotifySettings.from_config(app.config)
+    )
+    runner.register(follow.REMIND_JOB, follower.remind_job)
+    runner.register(follow.CHANGE_JOB, follower.change_job)
+    bus = app.extensions["ecabinet.events"]
+    bus.in_transaction(follow.follow_meetings(follow.FollowSettings.from_config(app.config)))
+    bus.on_record(follow.withdraw_when_deleted)
     app.register_blueprint(api.bp)
     app.register_blueprint(routes.bp)

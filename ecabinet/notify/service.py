@@ -36,6 +36,7 @@ from ecabinet.pickup import service as pickup
 from ecabinet.timeutil import utcnow
 
 SEND_JOB = "notify.send"
+REMIND_JOB = "notify.remind"  # handled by notify.follow
 # Behind interactive jobs (a document check, a printout): 10,000 invitations must not make
 # a secretary's upload wait.
 PRIORITY = -10
@@ -53,6 +54,7 @@ class NotifySettings:
     window: pickup.AccessWindow = field(default_factory=pickup.AccessWindow)
     give_up: timedelta = timedelta(hours=24)
     price_per_segment: int = 0  # đồng; 0: no estimate
+    reminder_lead: timedelta | None = None  # a reminder this long before the start; None: none
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> NotifySettings:
@@ -66,6 +68,9 @@ class NotifySettings:
             ),
             give_up=timedelta(hours=float(config["SMS_GIVE_UP_HOURS"])),
             price_per_segment=int(config["SMS_PRICE_PER_SEGMENT"]),
+            reminder_lead=timedelta(hours=float(config["SMS_REMINDER_HOURS"]))
+            if float(config["SMS_REMINDER_HOURS"]) > 0
+            else None,
         )
 
 
@@ -250,6 +255,8 @@ def queue_messages(
             max_attempts=JOB_ATTEMPTS,
             priority=PRIORITY,
         )
+        if kind == SmsKind.INVITATION:
+            schedule_reminder(session, meeting, settings.reminder_lead)
         audit(
             session,
             actor,
@@ -262,6 +269,25 @@ def queue_messages(
 
 def _reachable(attendee: Attendee) -> bool:
     return bool(attendee.phone) and phones.is_mobile(attendee.phone)
+
+
+def schedule_reminder(session: Any, meeting: Meeting, lead: timedelta | None) -> int | None:
+    """The reminder's job for the meeting's current start, if that is far enough ahead (a
+    moved meeting gets another; the old one then finds the start changed and sends nothing)."""
+    if lead is None or meeting.starts_at is None or meeting.id is None:
+        return None
+    due = meeting.starts_at - lead
+    if due <= utcnow():
+        return None  # too late to remind: the invitation has just said it
+    start = meeting.starts_at.isoformat()
+    return jobs.enqueue(
+        session,
+        REMIND_JOB,
+        {"meeting_id": meeting.id, "starts_at": start},
+        key=f"{REMIND_JOB}:{meeting.id}:{start}",
+        run_at=due,
+        priority=PRIORITY,
+    )
 
 
 def new_client_id() -> str:
