@@ -12,6 +12,7 @@ person to decide, and is never sent again blindly.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from ecabinet import failpoints
@@ -27,6 +29,8 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.db import Database
 from ecabinet.events import record
 from ecabinet.jobs import service as jobs
+from ecabinet.jobs.events import JobQueued
+from ecabinet.jobs.models import Job, JobState
 from ecabinet.jobs.service import ClaimedJob, RetryLater
 from ecabinet.notify import links
 from ecabinet.notify.events import SmsChanged
@@ -41,6 +45,7 @@ from ecabinet.notify.gateways.base import (
     SmsGateway,
 )
 from ecabinet.notify.models import SETTLED, SmsMessage, SmsReply, SmsState
+from ecabinet.notify.service import SEND_JOB
 from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,6 +98,7 @@ class Relay:
         self.gateway = gateway
         self.settings = settings
         self.throttle = Throttle(settings.rate_per_second)
+        self._refusing = False  # the gateway asked this process to wait, last it was asked
 
     # --- sending ---------------------------------------------------------------------
 
@@ -110,6 +116,11 @@ class Relay:
             result = SendResult(Outcome.UNKNOWN, detail=f"Cổng SMS lỗi: {type(exc).__name__}.")
         failpoints.reach("sms.after_send")
         delay = self._finish(message_id, outbound.client_id, result)
+        if result.outcome == Outcome.RETRY:
+            self._refusing = True
+        elif result.outcome == Outcome.ACCEPTED and self._refusing:
+            self._refusing = False
+            self._recovered()
         if result.outcome == Outcome.ACCEPTED and getattr(self.gateway, "polls", False):
             schedule_poll(self.database, self.settings.poll_every)  # its report will come
         if delay is not None:
@@ -193,10 +204,28 @@ class Relay:
             return None
 
     def _delay(self, attempts: int, *, account: bool) -> timedelta:
+        """Doubling from SMS_RETRY_SECONDS up to SMS_RETRY_MAX_SECONDS, with up to 20 % more
+        at random so a backlog that failed together does not retry together."""
         if account:
             return self.settings.retry_cap
-        delay: timedelta = self.settings.retry_base * (2 ** max(0, attempts - 1))
-        return min(delay, self.settings.retry_cap)
+        delay: timedelta = self.settings.retry_base * (2 ** min(30, max(0, attempts - 1)))
+        jitter = 1 + random.random() * 0.2  # noqa: S311  (spreading retries, not security)
+        return min(delay, self.settings.retry_cap) * jitter
+
+    def _recovered(self) -> None:
+        """The gateway took a message after refusing some: the messages waiting out its
+        outage are due now, not at the end of their backoff (which may be minutes)."""
+        with self.database.unit_of_work() as session:
+            session.execute(
+                update(Job)
+                .where(
+                    col(Job.kind) == SEND_JOB,
+                    col(Job.state) == JobState.QUEUED,
+                    col(Job.run_at) > utcnow(),
+                )
+                .values(run_at=utcnow())
+            )
+            record(session, JobQueued(0, SEND_JOB))
 
     @staticmethod
     def _settle(session: Session, message: SmsMessage, state: SmsState, detail: str) -> None:

@@ -471,3 +471,34 @@ def test_a_gsm_modem_through_smstools_reports_and_replies(db_url: str, tmp_path:
         assert any(job.state == "queued" for job in polls)  # still listening for replies
     application.extensions["ecabinet.live"].close()
     database.dispose()
+
+
+def test_when_the_gateway_comes_back_the_backlog_goes_at_once(
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    app_db: Database,
+    meeting: MeetingFixture,
+    android: FakeAndroid,
+) -> None:
+    """Messages that waited out an outage do not sit out the rest of their backoff (minutes,
+    by default) once the gateway takes a message again."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    relay = app.extensions["ecabinet.notify"]
+    relay.settings = replace(
+        relay.settings, retry_base=timedelta(seconds=60), retry_cap=timedelta(seconds=300)
+    )
+    published(app_db, meeting)
+    csrf = login.as_staff(meeting.secretary)
+    url = f"/api/v1/meetings/{meeting.id}/sms"
+    android.status = 503
+    post(client, csrf, url, {"kind": "free", "content": "Họp lúc 8 giờ", "cause": "a1"})
+    run_jobs(app)
+    assert client.get(url).json["counts"]["queued"] == 2  # waiting a minute or more
+    android.status = 202
+    post(client, csrf, url, {"kind": "free", "content": "Họp lúc 9 giờ", "cause": "a2"})
+    run_jobs(app)  # the new message goes, and with it the two that were waiting
+    assert client.get(url).json["counts"]["sent"] == 4
+    assert len(android.received) == 4
