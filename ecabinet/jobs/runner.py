@@ -128,7 +128,9 @@ class JobRunner:
                 permanent=permanent,
                 retry_in=retry_in,
             )
-        log.warning(
+        # A handler that asked to wait (a gateway outage) is not news at every attempt.
+        log.log(
+            logging.DEBUG if retry_in is not None else logging.WARNING,
             "job %s (%s) attempt %d failed, now %s: %s",
             job.id,
             job.kind,

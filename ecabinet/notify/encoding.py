@@ -49,21 +49,38 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Every combining mark (category Mn) of the BMP dropped, đ / Đ (which do not decompose)
+# made plain, typography folded: one str.translate, at C speed, after NFD.
+_BARE = {
+    **{cp: None for cp in range(0x10000) if unicodedata.category(chr(cp)) == "Mn"},
+    ord("đ"): "d",
+    ord("Đ"): "D",
+    **_FOLD,
+}
+
+
 def khong_dau(text: str) -> str:
     """The text without diacritics (Họp → Hop, Đà → Da) and with typographic punctuation
     folded to plain ASCII, so it fits GSM-7."""
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    bare = bare.replace("đ", "d").replace("Đ", "D")  # đ has no decomposition
-    return unicodedata.normalize("NFC", bare).translate(_FOLD)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_BARE))
 
 
-def _septets(ch: str) -> int | None:
-    """Septets a character takes in GSM-7 (2 for the extension table), None if it has none."""
-    try:
-        return len(ch.encode("gsm03.38"))
-    except UnicodeEncodeError:
-        return None
+def _alphabet() -> tuple[frozenset[str], frozenset[str]]:
+    """GSM-7's basic characters and its extension table (two septets each), read from the
+    gsm0338 codec once: every character it maps lies below U+0400, but for the euro sign."""
+    basic: set[str] = set()
+    extension: set[str] = set()
+    for ch in (*map(chr, range(0x400)), "€"):
+        try:
+            size = len(ch.encode("gsm03.38"))
+        except UnicodeEncodeError:
+            continue
+        (basic if size == 1 else extension).add(ch)
+    return frozenset(basic), frozenset(extension)
+
+
+GSM7_BASIC, GSM7_EXTENSION = _alphabet()
+GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 
 @dataclass(frozen=True)
@@ -81,14 +98,21 @@ class Measured:
 
 
 def measure(text: str) -> Measured:
-    """The encoding a phone would use for `text` (NFC) and the segments it takes."""
+    """The encoding a phone would use for `text` (NFC) and the segments it takes. Set
+    operations on the whole text: 10,000 invitations are measured in a fraction of a second."""
     text = nfc(text)
-    sizes = [_septets(ch) for ch in text]
-    if all(size is not None for size in sizes):
-        septets = [s for s in sizes if s is not None]
-        return Measured(text, "gsm7", sum(septets), _parts(septets, GSM7_SINGLE, GSM7_PART))
-    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]  # a surrogate pair stays whole
-    return Measured(text, "ucs2", sum(units), _parts(units, UCS2_SINGLE, UCS2_PART))
+    if GSM7.issuperset(text):
+        escapes = sum(text.count(ch) for ch in GSM7_EXTENSION.intersection(text))
+        septets = len(text) + escapes
+        if septets <= GSM7_SINGLE:
+            return Measured(text, "gsm7", septets, 1)
+        sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        return Measured(text, "gsm7", septets, _parts(sizes, GSM7_SINGLE, GSM7_PART))
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= UCS2_SINGLE:
+        return Measured(text, "ucs2", units, 1)
+    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]  # a surrogate pair stays whole
+    return Measured(text, "ucs2", units, _parts(sizes, UCS2_SINGLE, UCS2_PART))
 
 
 def _parts(sizes: list[int], single: int, part: int) -> int:
@@ -104,7 +128,11 @@ def _parts(sizes: list[int], single: int, part: int) -> int:
     return count
 
 
-def prepare(text: str, *, strip_diacritics: bool) -> Measured:
+def as_sent(text: str, *, strip_diacritics: bool) -> str:
     """The text as it will be sent: NFC, and không dấu when asked."""
     text = nfc(text).strip()
-    return measure(khong_dau(text) if strip_diacritics else text)
+    return khong_dau(text) if strip_diacritics else text
+
+
+def prepare(text: str, *, strip_diacritics: bool) -> Measured:
+    return measure(as_sent(text, strip_diacritics=strip_diacritics))

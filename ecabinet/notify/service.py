@@ -121,6 +121,9 @@ def meeting_values(meeting: Meeting, timezone: str) -> dict[str, str]:
     }
 
 
+_BARE_MARK = encoding.khong_dau(links.LINK_MARK)
+
+
 @dataclass(frozen=True)
 class Composed:
     body: str  # as stored: LINK_MARK where the personal link goes
@@ -139,9 +142,9 @@ def compose(
     person = {"ten": attendee.full_name, "chuc_vu": attendee.position, "noi_dung": content}
     has_link = templates.uses_link(wording.body)
     text = templates.render(wording.body, {**values, **person, "lien_ket": links.LINK_MARK})
-    prepared = encoding.prepare(text, strip_diacritics=wording.strip_diacritics)
+    sent = encoding.as_sent(text, strip_diacritics=wording.strip_diacritics)
     # The mark itself may lose its diacritics: put the canonical one back.
-    stored = prepared.text.replace(encoding.khong_dau(links.LINK_MARK), links.LINK_MARK)
+    stored = sent.replace(_BARE_MARK, links.LINK_MARK)
     sample = links.fill(stored, public_url or "http://x", links.SAMPLE_TOKEN)
     return Composed(stored, encoding.measure(sample), has_link)
 
