@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print bench-seal vendor clean
+.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print bench-seal bench-sms vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-print: $(VENV)/.dev
 # Files sealed at rest against the same file plain: storing, reading through, Range reads.
 bench-seal: $(VENV)/.dev
 	$(BIN)/python bench/sealing.py
+
+# SMS: queue 10,000 invitations, relay throughput beside bare HTTP, a provider outage.
+bench-sms: $(VENV)/.dev
+	$(BIN)/python bench/sms.py
 
 vendor:
 	scripts/vendor-js.sh

@@ -33,21 +33,31 @@ SENDABLE = (
 def page(meeting_id: int) -> str:
     actor = actor_or_401()
     state = request.args.get("state") or None
+    chosen = request.args.get("attendee_id", "")
+    attendee_id = int(chosen) if chosen.isdigit() and len(chosen) < 12 else None
     with database().unit_of_work(write=False) as db_session:
         meeting = meetings.load_meeting(
             db_session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
         )
         messages = service.list_messages(
-            db_session, actor=actor, meeting_id=meeting_id, state=state, limit=500
+            db_session,
+            actor=actor,
+            meeting_id=meeting_id,
+            state=state,
+            attendee_id=attendee_id,
+            limit=500,
         )
         counts = service.counts(db_session, actor=actor, meeting_id=meeting_id)
+        answers = service.answers(db_session, actor=actor, meeting_id=meeting_id)
     used = relay().gateway
     return render_template(
         "notify/page.html",
         meeting=meeting,
         messages=messages,
         counts=counts,
+        answers=answers,
         state=state,
+        attendee_id=attendee_id,
         gateway=used,
         kinds=SENDABLE,
         KIND_LABELS=KIND_LABELS,

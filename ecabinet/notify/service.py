@@ -491,6 +491,19 @@ def counts(session: Session, *, actor: Actor, meeting_id: int) -> dict[str, int]
     return found
 
 
+def answers(session: Session, *, actor: Actor, meeting_id: int) -> dict[str, int]:
+    """How the attendees answered by SMS ("C" / "K"): yes, no, and not yet."""
+    meetings.load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+    rows = session.exec(
+        select(Attendee.rsvp, func.count())
+        .where(Attendee.meeting_id == meeting_id)
+        .group_by(Attendee.rsvp)
+    )
+    found = {"yes": 0, "no": 0, "": 0}
+    found.update({answer: int(n) for answer, n in rows})
+    return found
+
+
 def resend(
     session: Session,
     *,

@@ -421,3 +421,14 @@ def test_a_third_party_gateway_plugs_in_by_entry_point(
     gateway = make_gateway("pigeon", {"LOFT": "tháp"})
     assert gateway.send(sms("ec9")).provider_id == "bird-ec9"
     assert gateway.describe() == {"loft": "tháp"}
+
+
+def test_the_log_gateway_keeps_personal_links_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = make_gateway("log", {})
+    with caplog.at_level("INFO", logger="ecabinet.sms"):
+        result = gateway.send(sms(text="Tai lieu: http://10.0.0.5:5000/p/AbCdEfGhIjKlMnOpQrStUv"))
+    assert result.outcome == Outcome.ACCEPTED
+    assert "AbCdEfGhIjKlMnOpQrStUv" not in caplog.text
+    assert "+84912345678" in caplog.text
