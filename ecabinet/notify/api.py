@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Literal
 
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from ecabinet.actor import Actor
 from ecabinet.errors import NotFound, TooLarge
 from ecabinet.notify import links, service
 from ecabinet.notify.models import KIND_LABELS, STATE_LABELS, SmsKind, SmsMessage, SmsState
@@ -71,6 +74,11 @@ class SmsRequest(BaseModel):
     attendee_ids: list[Id] | None = Field(
         default=None, max_length=100_000, title="Đại biểu", description="Default: everyone"
     )
+    answer: Literal["yes", "no", ""] | None = Field(
+        default=None,
+        title="Theo trả lời",
+        description='Only the attendees who answered this by SMS (yes, no, "" for not yet)',
+    )
     content: str = Field(default="", max_length=service.MAX_CONTENT, title="Nội dung")
     cause: str | None = Field(
         default=None,
@@ -88,6 +96,11 @@ class PreviewRequest(BaseModel):
 
     kind: SmsKind = Field(title="Loại tin")
     attendee_ids: list[Id] | None = Field(default=None, max_length=100_000, title="Đại biểu")
+    answer: Literal["yes", "no", ""] | None = Field(
+        default=None,
+        title="Theo trả lời",
+        description='Only the attendees who answered this by SMS (yes, no, "" for not yet)',
+    )
     content: str = Field(default="", max_length=service.MAX_CONTENT, title="Nội dung")
     body: str | None = Field(default=None, max_length=MAX_TEMPLATE, title="Mẫu tin")
     strip_diacritics: bool | None = Field(default=None, title="Gửi không dấu")
@@ -159,6 +172,22 @@ class ResendRequest(BaseModel):
 
 class ResentPublic(BaseModel):
     resent: int
+
+
+def _chosen(
+    db_session: Session,
+    actor: Actor,
+    meeting_id: int,
+    attendee_ids: list[int] | None,
+    answer: str | None,
+) -> list[int] | None:
+    """The attendees named, narrowed to those who gave `answer` by SMS when one is given."""
+    by_answer = service.answered(db_session, actor=actor, meeting_id=meeting_id, answer=answer)
+    if by_answer is None:
+        return attendee_ids
+    if attendee_ids is None:
+        return by_answer
+    return sorted(set(by_answer) & set(attendee_ids))
 
 
 def message_public(message: SmsMessage) -> MessagePublic:
@@ -257,13 +286,14 @@ def put_template() -> Response:
 def preview(meeting_id: int) -> Response:
     data = parse_body(PreviewRequest)
     with database().unit_of_work(write=False) as db_session:
+        actor = actor_or_401()
         shown = service.preview(
             db_session,
-            actor=actor_or_401(),
+            actor=actor,
             meeting_id=meeting_id,
             kind=data.kind,
             settings=settings(),
-            attendee_ids=data.attendee_ids,
+            attendee_ids=_chosen(db_session, actor, meeting_id, data.attendee_ids, data.answer),
             content=data.content,
             body=data.body,
             strip_diacritics=data.strip_diacritics,
@@ -292,13 +322,14 @@ def preview(meeting_id: int) -> Response:
 def send(meeting_id: int) -> Response:
     data = parse_body(SmsRequest)
     with database().unit_of_work() as db_session:
+        actor = actor_or_401()
         done = service.queue_messages(
             db_session,
-            actor=actor_or_401(),
+            actor=actor,
             meeting_id=meeting_id,
             kind=data.kind,
             settings=settings(),
-            attendee_ids=data.attendee_ids,
+            attendee_ids=_chosen(db_session, actor, meeting_id, data.attendee_ids, data.answer),
             content=data.content,
             cause=data.cause,
         )

@@ -19,6 +19,8 @@ from ecabinet.web import actor_or_401, database, form_data, requires
 
 bp = Blueprint("notify", __name__)
 
+# Who a message from the page goes to: everyone, or by their SMS answer ("" none yet).
+AUDIENCES: dict[str, str | None] = {"all": None, "unanswered": "", "yes": "yes", "no": "no"}
 SENDABLE = (
     SmsKind.INVITATION,
     SmsKind.REMINDER,
@@ -73,17 +75,24 @@ def page(meeting_id: int) -> str:
 def send(meeting_id: int) -> Response:
     fields = form_data()
     kind = str(fields.get("kind", ""))
+    audience = str(fields.get("audience", "all"))
     try:
         if kind not in {k.value for k in SENDABLE}:
             raise Invalid("Hãy chọn loại tin.", code="sms_kind_required", field="kind")
+        if audience not in AUDIENCES:
+            raise Invalid("Hãy chọn người nhận.", code="sms_audience_required", field="audience")
         cause = str(fields.get("cause", ""))
+        actor = actor_or_401()
         with database().unit_of_work() as db_session:
             done = service.queue_messages(
                 db_session,
-                actor=actor_or_401(),
+                actor=actor,
                 meeting_id=meeting_id,
                 kind=SmsKind(kind),
                 settings=settings(),
+                attendee_ids=service.answered(
+                    db_session, actor=actor, meeting_id=meeting_id, answer=AUDIENCES[audience]
+                ),
                 content=str(fields.get("content", "")),
                 cause=cause if cause.isalnum() and len(cause) <= 32 else None,
             )

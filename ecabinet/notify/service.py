@@ -504,6 +504,20 @@ def answers(session: Session, *, actor: Actor, meeting_id: int) -> dict[str, int
     return found
 
 
+def answered(
+    session: Session, *, actor: Actor, meeting_id: int, answer: str | None
+) -> list[int] | None:
+    """The attendees who answered `answer` by SMS ("yes", "no", "" for not yet); None for
+    everyone."""
+    if answer is None:
+        return None
+    meetings.load_meeting(session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING)
+    ids = session.exec(
+        select(Attendee.id).where(Attendee.meeting_id == meeting_id, Attendee.rsvp == answer)
+    ).all()
+    return [i for i in ids if i is not None]
+
+
 def resend(
     session: Session,
     *,

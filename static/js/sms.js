@@ -42,10 +42,13 @@
         showPreview(data);
       };
       request.onerror = function () { text(output, "Mất kết nối tới máy chủ."); };
-      request.send(JSON.stringify({
+      var audience = document.getElementById("sms-audience").value;
+      var body = {
         kind: document.getElementById("sms-kind").value,
         content: document.getElementById("sms-content").value
-      }));
+      };
+      if (audience !== "all") { body.answer = audience === "unanswered" ? "" : audience; }
+      request.send(JSON.stringify(body));
     };
   }
   var status = document.getElementById("sms-status");

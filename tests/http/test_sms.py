@@ -502,3 +502,28 @@ def test_when_the_gateway_comes_back_the_backlog_goes_at_once(
     run_jobs(app)  # the new message goes, and with it the two that were waiting
     assert client.get(url).json["counts"]["sent"] == 4
     assert len(android.received) == 4
+
+
+def test_a_message_to_those_who_have_not_answered(
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    app_db: Database,
+    meeting: MeetingFixture,
+    android: FakeAndroid,
+) -> None:
+    hoa, _duc, *_ = published(app_db, meeting)
+    with app_db.unit_of_work() as session:
+        attendee = session.get(Attendee, hoa)
+        attendee.rsvp = "yes"
+        session.add(attendee)
+    csrf = login.as_staff(meeting.secretary)
+    url = f"/api/v1/meetings/{meeting.id}/sms"
+    shown = post(client, csrf, url + "/preview", {"kind": "free", "content": "Nhắc", "answer": ""})
+    assert [line["name"] for line in shown.json["lines"]] == ["Trần Văn Đức"]
+    sent = post(client, csrf, url, {"kind": "free", "content": "Xin trả lời C/K", "answer": ""})
+    assert sent.json["queued"] == 1
+    run_jobs(app)
+    assert [m["phoneNumbers"] for m in android.received] == [["+84983000111"]]
+    nobody = post(client, csrf, url, {"kind": "free", "content": "Cảm ơn", "answer": "no"})
+    assert (nobody.status_code, nobody.json["error"]["code"]) == (422, "sms_no_recipients")
