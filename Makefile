@@ -46,9 +46,11 @@ test-sqlite: $(VENV)/.dev
 # Everything that reaches the database runs on PostgreSQL too. Left out here, because they test
 # what does not depend on the database and run once already: the browser tests (their server
 # paths are the HTTP and system tests'), PDF parsing bounds, the LibreOffice conversion and
-# the upload transport. This keeps `make test` well under 15 minutes on 2 cores.
+# the upload transport; and the SMS relay's kill -9 runs (40 process starts: its claims on
+# PostgreSQL are those of every job, which test_worker_crash kills on both databases). This
+# keeps `make test` well under 15 minutes on 2 cores.
 PG_ONCE := tests/browser tests/unit/test_pdf_bounds.py tests/unit/test_office_documents.py \
-	tests/system/test_upload_transport.py
+	tests/system/test_upload_transport.py tests/system/test_sms_crash.py
 
 test-postgres: $(VENV)/.dev
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL=postgresql://..." && exit 2)
