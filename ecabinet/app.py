@@ -101,7 +101,19 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     mimetypes.add_type("text/javascript", ".mjs")  # pdf.js modules on hosts with odd mime tables
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
 
+    ring = _key_ring(app.config)  # a wrong key file stops the start before anything opens
     database = Database.from_url(app.config["DATABASE_URL"])
+    try:
+        _assemble(app, database, ring, require_schema=require_schema)
+    except BaseException:
+        database.dispose()  # a refused start leaves no connection open behind it
+        raise
+    return app
+
+
+def _assemble(
+    app: Flask, database: Database, ring: KeyRing | None, *, require_schema: bool
+) -> None:
     if require_schema:
         require_migrated(database.engine)
     app.extensions["ecabinet.db"] = database
@@ -110,7 +122,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
     app.extensions["ecabinet.events"] = bus
     app.extensions["ecabinet.credentials"] = CredentialResolvers()
     app.extensions["ecabinet.scopes"] = Scopes()
-    store = Storage(app.config["STORAGE_DIR"], _key_ring(app.config))
+    store = Storage(app.config["STORAGE_DIR"], ring)
     store.clean_temp()
     if require_schema:
         recover_interrupted(database, store)
@@ -138,4 +150,3 @@ def create_app(config: Mapping[str, Any] | None = None, *, require_schema: bool 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
-    return app

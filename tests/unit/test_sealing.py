@@ -29,7 +29,7 @@ def test_sealed_bytes_read_back_exactly_at_any_offset() -> None:
     for size in (0, 1, sealing.CHUNK - 1, sealing.CHUNK, sealing.CHUNK + 1, 5 * sealing.CHUNK + 7):
         plain = os.urandom(size)
         sealed = sealing.seal_bytes(plain, ring)
-        assert plain[:64] not in sealed or size == 0
+        assert size < 16 or plain[:64] not in sealed  # (a byte or two may occur by chance)
         stream, length = sealing.open_plain_bytes(sealed, ring)
         assert length == size
         assert stream.read() == plain
