@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from ecabinet.auth import service as auth_service
 from ecabinet.db import Database, make_engine, upgrade
 from ecabinet.documents.storage import Storage
 from tests.factories import PASSWORD, MeetingFixture, Staff, make_meeting
@@ -23,6 +25,11 @@ from tests.tools import ServerProcess
 if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
+
+# Argon2id at a test cost (1 pass, 1 MiB): the default's 170 ms per hash, times every user
+# the suite creates and signs in, was minutes of each run. Servers started by the tests hash
+# at the default cost; test_services checks the default stays at its strength.
+auth_service.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 # Set by the PostgreSQL run of the suite (make test-postgres).
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")

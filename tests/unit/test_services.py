@@ -342,6 +342,16 @@ def test_each_viewer_gets_the_documents_meant_for_them(
         assert [d.id for d in visible] == [public.id]
 
 
+def test_the_default_password_hash_keeps_its_strength() -> None:
+    """The suite hashes at a test cost (conftest); what a server uses is Argon2id at
+    RFC 9106's low-memory profile or stronger, which OWASP's minimum is well below."""
+    hasher = auth.DEFAULT_HASHER
+    assert hasher.type.name == "ID"
+    assert hasher.memory_cost >= 64 * 1024  # KiB
+    assert hasher.time_cost >= 3
+    assert hasher.hash("x").startswith("$argon2id$v=19$m=65536,t=3")
+
+
 def test_password_hash_is_argon2_and_login_works(database: Database) -> None:
     staff = make_user(database, Role.SECRETARY, username="thu.ky")
     with database.unit_of_work() as session:
