@@ -259,10 +259,20 @@ def test_models_and_migrations_agree(database: Database) -> None:
 
     import ecabinet.models  # noqa: F401  (registers every table)
 
+    def comparable(obj: object, name: str | None, kind: str, *_: object) -> bool:
+        # An index on an expression (priority DESC) reflects as a different expression:
+        # Alembic cannot compare those (its documentation says so), so this one is skipped.
+        return not (kind == "index" and name in EXPRESSION_INDEXES)
+
     with database.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": comparable}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+EXPRESSION_INDEXES = {"ix_job_claim"}
 
 
 def test_every_table_that_never_reuses_ids_keeps_autoincrement_after_all_migrations(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Index, text
 from sqlmodel import Column, Field, SQLModel, Text
 
 from ecabinet.timeutil import UtcDateTime, utcnow
@@ -20,7 +21,12 @@ class JobState(StrEnum):
 
 class Job(SQLModel, table=True):
     __tablename__ = "job"
-    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
+    __table_args__ = (
+        # The claim's order (jobs.service.claim), read from the front of the index however
+        # many jobs wait.
+        Index("ix_job_claim", "state", text("priority DESC"), "run_at", "id"),
+        {"sqlite_autoincrement": True},  # ids are never reused
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)  # e.g. "documents.inspect"

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
 from ecabinet.errors import Conflict, NotFound
@@ -136,18 +136,24 @@ def claim(
     A job whose lease ran out with no attempts left is marked failed instead."""
     now = now or utcnow()
     while True:
-        due = or_(
-            (col(Job.state) == JobState.QUEUED) & (col(Job.run_at) <= now),
-            (col(Job.state) == JobState.RUNNING) & (col(Job.lease_until) < now),
-        )
-        query = (
+        # First a job whose worker died (its lease ran out), then the most urgent due one.
+        # Two queries: the second walks ix_job_claim to its first due row; with 10,000 SMS
+        # queued, one query over both made each claim sort them all.
+        job = session.exec(
             select(Job)
-            .where(due)
-            .order_by(col(Job.priority).desc(), col(Job.run_at), col(Job.id))
+            .where(Job.state == JobState.RUNNING, col(Job.lease_until) < now)
+            .order_by(col(Job.lease_until))
             .limit(1)
             .with_for_update(skip_locked=True)
-        )
-        job = session.exec(query).first()
+        ).first()
+        if job is None:
+            job = session.exec(
+                select(Job)
+                .where(Job.state == JobState.QUEUED, col(Job.run_at) <= now)
+                .order_by(col(Job.priority).desc(), col(Job.run_at), col(Job.id))
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
         if job is None:
             return None
         if job.state == JobState.RUNNING and job.attempts >= job.max_attempts:

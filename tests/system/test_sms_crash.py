@@ -1,6 +1,7 @@
 """The SMS relay (`ecabinet worker`) killed with SIGKILL again and again while it sends 200
-messages, 10 times per kind of provider (20 runs): exactly after a message was handed over but before
-that was recorded (the worst moment), just before handing one over, and at random moments.
+messages, 10 times per kind of provider (20 runs): exactly after a message was handed over
+but before that was recorded (the worst moment), just before handing one over, and at random
+moments.
 
 With a provider that deduplicates by our client id (eSMS's RequestId), every message ends
 sent and every phone got its message exactly once. With one that cannot (an HTTP gateway
