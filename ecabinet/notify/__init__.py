@@ -19,6 +19,14 @@ def init_app(app: Flask) -> None:
         gateway = make_gateway(str(app.config["SMS_GATEWAY"]), dict(app.config["SMS_OPTIONS"]))
     except GatewayConfigError as exc:
         raise ConfigError(str(exc)) from None
+    timeout = float(getattr(gateway, "timeout", 0) or 0)
+    lease = int(app.config["JOB_LEASE_SECONDS"])
+    if timeout and min(timeout, 5.0) + timeout >= lease:  # connecting, then reading
+        raise ConfigError(
+            f"ECABINET_SMS_OPTIONS__TIMEOUT={timeout:g}: a send (connect and read) must end "
+            f"inside ECABINET_JOB_LEASE_SECONDS={lease}, or a second run of its job would "
+            "find it unfinished; lower the timeout or raise the lease"
+        )
     settings = relay.RelaySettings.from_config(app.config)
     sender = relay.Relay(app.extensions["ecabinet.db"], gateway, settings)
     app.extensions["ecabinet.notify"] = sender

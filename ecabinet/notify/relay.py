@@ -21,6 +21,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, or_, select
 
 from ecabinet import failpoints
@@ -44,14 +46,14 @@ from ecabinet.notify.gateways.base import (
     SendResult,
     SmsGateway,
 )
-from ecabinet.notify.models import SETTLED, SmsMessage, SmsReply, SmsState
+from ecabinet.notify.models import SETTLED, SmsKind, SmsMessage, SmsReply, SmsState
 from ecabinet.notify.service import SEND_JOB
 from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 POLL_JOB = "notify.poll"
-REPLIES_FOR = timedelta(days=3)  # how long after a message its replies are still read
+REPLIES_FOR = timedelta(days=14)  # how long after an invitation its replies still count
 
 
 @dataclass(frozen=True)
@@ -144,13 +146,23 @@ class Relay:
                 )
                 return None
             if now >= message.give_up_at:
-                self._settle(
-                    session,
-                    message,
-                    SmsState.FAILED,
-                    "Quá hạn gửi: cổng SMS không "
-                    f"nhận tin trong thời gian cho phép ({message.detail or 'lỗi'}).",
-                )
+                if message.state == SmsState.SENDING or message.provider_code == "?":
+                    # An earlier attempt may have reached the phone: a person decides, and a
+                    # resend of a failed message must not repeat one that went.
+                    self._settle(
+                        session,
+                        message,
+                        SmsState.UNKNOWN,
+                        "Quá hạn gửi, và một lần gửi trước có thể đã tới nơi: không rõ.",
+                    )
+                else:
+                    self._settle(
+                        session,
+                        message,
+                        SmsState.FAILED,
+                        "Quá hạn gửi: cổng SMS không nhận tin trong thời gian cho phép "
+                        f"({message.detail or 'lỗi'}).",
+                    )
                 return None
             message.state = SmsState.SENDING
             message.attempts += 1
@@ -178,9 +190,18 @@ class Relay:
                 return None  # deleted, or sent again under a new id meanwhile
             if result.provider_id and not message.provider_id:
                 message.provider_id = result.provider_id
-            message.provider_code = result.code[:40]
-            if message.state != SmsState.SENDING:
-                session.add(message)  # a report got here first: keep what it said
+            # "?" marks an attempt that may have gone out: giving up then says unknown.
+            message.provider_code = (
+                result.code or ("?" if result.outcome == Outcome.UNKNOWN else "")
+            )[:40]
+            late = message.state == SmsState.UNKNOWN and result.outcome in (
+                Outcome.ACCEPTED,
+                Outcome.REJECTED,
+            )
+            if message.state != SmsState.SENDING and not late:
+                # A report got here first (keep what it said), or this attempt outlived its
+                # job's lease and another run has settled the message.
+                session.add(message)
                 return None
             now = utcnow()
             message.updated_at = now
@@ -249,7 +270,11 @@ class Relay:
         """Read the gateway's reports and replies, then queue the next poll while messages
         may still bring some (sent in the last three days: reports, then replies)."""
         try:
-            self.receive(self.gateway.poll())
+            polled = self.gateway.poll()
+            self.receive(polled)
+            acknowledge = getattr(self.gateway, "acknowledge", None)
+            if acknowledge is not None:
+                acknowledge(polled)  # only now: a rolled-back poll is read again next time
         finally:
             with self.database.unit_of_work(write=False) as session:
                 recent = session.exec(
@@ -303,42 +328,52 @@ YES = {"c", "co", "có", "y", "yes", "1", "dong y", "đồng ý"}
 NO = {"k", "khong", "không", "n", "no", "0", "vang", "vắng"}
 
 
-def take_reply(session: Session, gateway: str, incoming: IncomingSms) -> SmsReply | None:
-    """A delegate's reply: "C" (có) or "K" (không) answers their latest invitation. Stored
-    once per gateway id; the attendance answer goes on the attendee it matches."""
+def take_reply(session: Session, gateway: str, incoming: IncomingSms) -> bool:
+    """A delegate's reply: "C" (có) or "K" (không) answers the latest invitation or reminder
+    sent to that phone in the last REPLIES_FOR. Stored once per gateway id (a webhook
+    delivered twice, even at once, is one reply); the answer goes on that attendee."""
     phone = phones.normalise_or_none(incoming.sender)
     ref = incoming.ref or f"{incoming.sender}|{incoming.received_at}|{incoming.text}"[:120]
-    if session.exec(
-        select(SmsReply.id).where(SmsReply.gateway == gateway, SmsReply.ref == ref)
-    ).first():
-        return None
     word = " ".join(incoming.text.strip().lower().split())
     answer = "yes" if word in YES else "no" if word in NO else ""
     latest = None
     if phone:
         latest = session.exec(
             select(SmsMessage)
-            .where(SmsMessage.phone == phone, col(SmsMessage.attendee_id).is_not(None))
+            .where(
+                SmsMessage.phone == phone,
+                col(SmsMessage.attendee_id).is_not(None),
+                col(SmsMessage.kind).in_([SmsKind.INVITATION, SmsKind.REMINDER]),
+                col(SmsMessage.created_at) > utcnow() - REPLIES_FOR,
+            )
             .order_by(col(SmsMessage.id).desc())
         ).first()
-    reply = SmsReply(
-        gateway=gateway,
-        ref=ref,
-        phone=phone or incoming.sender[:20],
-        text=incoming.text[:1000],
-        meeting_id=latest.meeting_id if latest else None,
-        attendee_id=latest.attendee_id if latest else None,
-        answer=answer,
-        received_at=incoming.received_at or utcnow(),
-    )
-    session.add(reply)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    added = session.execute(
+        insert(SmsReply)
+        .values(
+            gateway=gateway,
+            ref=ref,
+            phone=(phone or incoming.sender)[:20],
+            text=incoming.text[:1000],
+            meeting_id=latest.meeting_id if latest else None,
+            attendee_id=latest.attendee_id if latest else None,
+            answer=answer,
+            received_at=incoming.received_at or utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["gateway", "ref"])
+        .returning(col(SmsReply.id))
+    ).scalar_one_or_none()
+    if added is None:
+        return False  # this reply was taken before
     if latest is not None and answer and latest.attendee_id is not None:
         attendee = session.get(Attendee, latest.attendee_id)
         if attendee is not None:
             attendee.rsvp, attendee.rsvp_at = answer, utcnow()
             session.add(attendee)
             record(session, SmsChanged(latest.meeting_id))
-    return reply
+    return True
 
 
 def schedule_poll(database: Database, every: timedelta) -> None:

@@ -583,13 +583,19 @@ def resend(
     now = now or utcnow()
     query = select(SmsMessage).where(SmsMessage.meeting_id == meeting_id)
     if message_ids is None:
-        query = query.where(SmsMessage.state == SmsState.FAILED)
-    else:
-        query = query.where(
-            col(SmsMessage.id).in_(list(message_ids)),
-            col(SmsMessage.state).in_([SmsState.FAILED, SmsState.UNKNOWN]),
+        chosen = list(
+            session.exec(query.where(SmsMessage.state == SmsState.FAILED).with_for_update())
         )
-    chosen = list(session.exec(query.with_for_update()))
+    else:
+        wanted = sorted(set(message_ids))
+        chosen = []
+        for start in range(0, len(wanted), 900):  # bound the IN list (SQLite's variables)
+            chosen += session.exec(
+                query.where(
+                    col(SmsMessage.id).in_(wanted[start : start + 900]),
+                    col(SmsMessage.state).in_([SmsState.FAILED, SmsState.UNKNOWN]),
+                ).with_for_update()
+            ).all()
     if message_ids is not None and len(chosen) != len(set(message_ids)):
         raise Conflict(
             "Chỉ gửi lại được tin lỗi hoặc chưa rõ của cuộc họp này.", code="sms_not_resendable"

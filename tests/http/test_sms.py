@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
-from sqlmodel import select
+from sqlmodel import col, select
 from werkzeug import Request, Response
 
 from ecabinet.actor import Role
@@ -193,6 +193,14 @@ def test_who_may_send(
         assert other.get(url).status_code in (403, 404)
     with app_db.unit_of_work(write=False) as session:
         assert session.exec(select(SmsMessage)).first() is None
+    # The gateway's callback path is a secret (who holds it can forge replies): admins only.
+    secretary = app.test_client()
+    Login(secretary).as_staff(meeting.secretary)
+    assert secretary.get("/api/v1/sms/gateway").status_code == 403
+    admin = app.test_client()
+    Login(admin).as_staff(make_user(app_db, Role.ADMIN))
+    shown = admin.get("/api/v1/sms/gateway").json
+    assert shown["callback_path"].startswith("/api/v1/sms/callback/")
 
 
 def test_a_draft_meeting_is_not_announced_and_links_need_a_public_address(
@@ -357,6 +365,10 @@ def test_reports_and_replies_come_back_through_the_callback(
     csrf = login.as_staff(meeting.secretary)
     post(client, csrf, f"/api/v1/meetings/{meeting.id}/sms", {"kind": "invitation"})
     run_jobs(app)
+    # A later free message to the same phones: a "C" still answers the invitation.
+    post(client, csrf, f"/api/v1/meetings/{meeting.id}/sms", {"kind": "free", "content": "Nhắc"})
+    run_jobs(app)
+    android.received = android.received[:2]
     with app.test_request_context():
         secret = callback_secret()
     gateway = app.test_client()  # the phone calling back: no session, no CSRF token
@@ -379,7 +391,10 @@ def test_reports_and_replies_come_back_through_the_callback(
     }
     gateway.post(f"/api/v1/sms/callback/{secret}", json=no)
     with app_db.unit_of_work(write=False) as session:
-        states = {m.attendee_id: m.state for m in session.exec(select(SmsMessage))}
+        states = {
+            m.attendee_id: m.state
+            for m in session.exec(select(SmsMessage).where(SmsMessage.kind == "invitation"))
+        }
         assert states[hoa] == "delivered"
         assert states[duc] == "sent"
         assert session.get(Attendee, hoa).rsvp == "yes"
@@ -433,6 +448,7 @@ def test_a_gsm_modem_through_smstools_reports_and_replies(db_url: str, tmp_path:
         app_config(
             db_url,
             tmp_path,
+            PUBLIC_URL=PUBLIC_URL,
             SMS_GATEWAY="smstools",
             SMS_OPTIONS={"SPOOL": str(spool)},
             SMS_POLL_SECONDS=0.1,
@@ -444,7 +460,7 @@ def test_a_gsm_modem_through_smstools_reports_and_replies(db_url: str, tmp_path:
     client = application.test_client()
     csrf = Login(client).as_staff(meeting.secretary)
     url = f"/api/v1/meetings/{meeting.id}/sms"
-    post(client, csrf, url, {"kind": "free", "content": "Họp lúc 8 giờ, xin trả lời C hoặc K"})
+    post(client, csrf, url, {"kind": "invitation"})
     run_jobs(application)
     handed = sorted(p.name for p in (spool / "outgoing").iterdir())
     assert len(handed) == 2
@@ -457,7 +473,9 @@ def test_a_gsm_modem_through_smstools_reports_and_replies(db_url: str, tmp_path:
     )
     (spool / "failed" / handed[1]).write_bytes(failed)
     (spool / "outgoing" / handed[1]).unlink()
-    (spool / "incoming" / "GSM1.x1").write_bytes(b"From: 84983000111\n\nk")
+    (spool / "incoming" / "GSM1.x1").write_bytes(
+        b"From: 84983000111\nReceived: 26-12-07 08:05:00\nSubject: GSM1\n\nk"
+    )
     time.sleep(0.2)
     run_jobs(application)
     with database.unit_of_work(write=False) as session:
@@ -527,3 +545,38 @@ def test_a_message_to_those_who_have_not_answered(
     assert [m["phoneNumbers"] for m in android.received] == [["+84983000111"]]
     nobody = post(client, csrf, url, {"kind": "free", "content": "Cảm ơn", "answer": "no"})
     assert (nobody.status_code, nobody.json["error"]["code"]) == (422, "sms_no_recipients")
+
+
+def test_an_outcome_that_comes_late_still_counts_and_giving_up_on_a_maybe_is_unknown(
+    app: Flask,
+    client: FlaskClient,
+    login: Login,
+    app_db: Database,
+    meeting: MeetingFixture,
+    android: FakeAndroid,
+) -> None:
+    """A send that outlived its job's lease: another run marked the message unknown, then
+    the gateway's answer arrives; it is what happened, so it counts. And a message whose
+    earlier attempt may have gone out is unknown when given up, never failed (a resend of
+    the failed ones would repeat it)."""
+    from datetime import timedelta
+
+    from ecabinet.notify.gateways.base import Outcome, SendResult
+    from ecabinet.timeutil import utcnow
+
+    published(app_db, meeting)
+    csrf = login.as_staff(meeting.secretary)
+    post(client, csrf, f"/api/v1/meetings/{meeting.id}/sms", {"kind": "free", "content": "Họp"})
+    with app_db.unit_of_work() as session:
+        first, second = session.exec(select(SmsMessage).order_by(col(SmsMessage.id))).all()
+        first.state = "unknown"
+        second.state, second.provider_code = "queued", "?"
+        second.give_up_at = utcnow() - timedelta(seconds=1)
+        session.add_all([first, second])
+    relay = app.extensions["ecabinet.notify"]
+    relay._finish(first.id, first.client_id, SendResult(Outcome.ACCEPTED, provider_id="p1"))
+    run_jobs(app)
+    with app_db.unit_of_work(write=False) as session:
+        assert session.get(SmsMessage, first.id).state == "sent"
+        assert session.get(SmsMessage, second.id).state == "unknown"
+    assert android.received == []  # the first was not sent again, the second not at all

@@ -84,6 +84,7 @@ def relay(
         ECABINET_JOB_LEASE_SECONDS="1",  # a killed relay's message comes back within a second
         ECABINET_JOB_POLL_SECONDS="0.2",
         ECABINET_SMS_RATE_PER_SECOND="1000",
+        ECABINET_SMS_OPTIONS__TIMEOUT="0.4",  # a send ends inside the 1 s lease
         ECABINET_FAILPOINTS=failpoint,
         PYTHONWARNINGS="ignore::DeprecationWarning",
         **gateway,

@@ -271,8 +271,11 @@ def test_http_json_errors(httpserver: HTTPServer) -> None:
     result = android(httpserver).send(sms())
     assert (result.outcome, result.account) == (Outcome.RETRY, True)
     httpserver.clear()
-    httpserver.expect_request("/message").respond_with_data("down", status=500)
+    httpserver.expect_request("/message").respond_with_data("busy", status=503)
     assert android(httpserver).send(sms()).outcome == Outcome.RETRY
+    httpserver.clear()  # a 500 may come after the gateway took the message
+    httpserver.expect_request("/message").respond_with_data("down", status=500)
+    assert android(httpserver).send(sms()).outcome == Outcome.UNKNOWN
     httpserver.clear()
     late = Slow(0.6, {"id": "x"})
     httpserver.expect_request("/message").respond_with_handler(late)
@@ -350,8 +353,12 @@ def test_smstools_poll_reads_reports_and_replies(spool: Path) -> None:
         (ReportState.SENT, "ecA"),
     ]
     assert [(m.sender, m.text) for m in polled.incoming] == [("84912345678", "Có")]
+    assert polled.incoming[0].received_at is not None
+    assert polled.incoming[0].received_at.tzinfo is not None
+    assert gateway.poll() == polled  # nothing consumed until the relay has committed
+    gateway.acknowledge(polled)  # type: ignore[attr-defined]
     assert not (spool / "incoming" / "GSM1.abc").exists()
-    assert gateway.poll().reports == []  # each report read once
+    assert gateway.poll() == type(polled)()  # each report and reply read once
 
 
 def test_smstools_needs_its_folders(tmp_path: Path) -> None:
@@ -386,6 +393,13 @@ def test_secrets_never_described() -> None:
     assert "key-abc" not in described
     assert "secret-xyz" not in described
     assert "TINHUY" in described
+    android = make_gateway(
+        "http-json",
+        {"URL": "http://sms:mat-khau@192.168.1.50:8080", "CALLBACK_URL": "http://x/cb/s3cret"},
+    )
+    assert "mat-khau" not in json.dumps(android.describe())
+    assert "s3cret" not in json.dumps(android.describe())
+    assert "192.168.1.50:8080" in json.dumps(android.describe())
     assert "key-abc" not in repr(vars(gateway).get("options", {}).keys())
 
 
@@ -432,3 +446,20 @@ def test_the_log_gateway_keeps_personal_links_out_of_the_log(
     assert result.outcome == Outcome.ACCEPTED
     assert "AbCdEfGhIjKlMnOpQrStUv" not in caplog.text
     assert "+84912345678" in caplog.text
+
+
+def test_a_send_must_end_inside_its_jobs_lease(db_url: str, tmp_path: Path) -> None:
+    from ecabinet.app import create_app
+    from ecabinet.config import ConfigError
+    from tests.conftest import app_config
+
+    with pytest.raises(ConfigError, match="ECABINET_SMS_OPTIONS__TIMEOUT=60"):
+        create_app(
+            app_config(
+                db_url,
+                tmp_path,
+                SMS_GATEWAY="http-json",
+                SMS_OPTIONS={"URL": "http://127.0.0.1:9", "TIMEOUT": 60},
+                JOB_LEASE_SECONDS=60,
+            )
+        )

@@ -10,6 +10,7 @@ again after that; for the others an unknown message waits for a person.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +66,7 @@ class DeliveryReport:
     provider_id: str | None = None
     client_id: str | None = None
     detail: str = ""
+    ref: str = ""  # the gateway's own handle on the report (a spool file), for acknowledge()
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ class SmsGateway(Protocol):
         ...
 
     def poll(self) -> Inbound:
-        """Reports and replies fetched on our initiative (a spool folder, a status API)."""
+        """Reports and replies fetched on our initiative (a spool folder, a status API).
+        A gateway whose poll consumes something may define `acknowledge(inbound)`, called
+        once what the poll brought is committed, to consume it then."""
         ...
 
     def describe(self) -> dict[str, str]:
@@ -110,11 +114,16 @@ SECRET_WORDS = ("key", "secret", "token", "password", "pass", "auth")
 
 
 def public_options(options: Mapping[str, Any]) -> dict[str, str]:
-    """Options with anything that looks like a credential masked."""
-    return {
-        name: ("••••" if any(word in name.lower() for word in SECRET_WORDS) else str(value))
-        for name, value in sorted(options.items())
-    }
+    """Options with anything that looks like a credential masked: secret-sounding names,
+    callback URLs (their path is our secret) and the user:password part of a URL."""
+    shown = {}
+    for name, value in sorted(options.items()):
+        lowered = name.lower()
+        if any(word in lowered for word in SECRET_WORDS) or "callback" in lowered:
+            shown[name] = "••••"
+        else:
+            shown[name] = re.sub(r"(?<=://)[^/@\s]+@", "••••@", str(value))
+    return shown
 
 
 def option(options: Mapping[str, Any], name: str, default: Any = None) -> Any:
@@ -168,6 +177,11 @@ def post(
         return session.post(url, timeout=(min(timeout, 5.0), timeout), **kwargs)
     except requests.ConnectTimeout:
         return SendResult(Outcome.RETRY, detail="Không kết nối được tới cổng SMS (quá giờ).")
+    except requests.exceptions.SSLError:  # the handshake failed: nothing was sent
+        return SendResult(Outcome.RETRY, detail="Không lập được kết nối an toàn tới cổng SMS.")
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        # The answer broke off while being read: the request had been taken.
+        return SendResult(Outcome.UNKNOWN, detail="Câu trả lời của cổng SMS bị ngắt giữa chừng.")
     except requests.ConnectionError as exc:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         if isinstance(reason, NewConnectionError | NameResolutionError):
@@ -180,12 +194,20 @@ def post(
 
 
 def status_outcome(response: requests.Response) -> SendResult | None:
-    """The outcome an HTTP status alone decides (None: read the body)."""
-    if response.status_code == 429 or response.status_code >= 500:
+    """The outcome an HTTP status alone decides (None: read the body). 429 and 503 say "not
+    now" before taking anything; another 5xx (a 500, a proxy's 502 or 504) may come after
+    the provider took the message, so it is unknown (asked again only where that is safe)."""
+    if response.status_code in (429, 503):
         return SendResult(
             Outcome.RETRY,
             code=str(response.status_code),
             detail=f"Cổng SMS tạm thời từ chối (HTTP {response.status_code}).",
+        )
+    if response.status_code >= 500:
+        return SendResult(
+            Outcome.UNKNOWN,
+            code=str(response.status_code),
+            detail=f"Cổng SMS lỗi (HTTP {response.status_code}) sau khi nhận yêu cầu.",
         )
     if response.status_code in (401, 403):
         return SendResult(

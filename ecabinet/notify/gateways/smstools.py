@@ -92,15 +92,14 @@ class SmstoolsGateway:
         return Inbound()
 
     def poll(self) -> Inbound:
-        """Sent and failed files not read before, and replies; replies are removed once read
-        (smstools leaves them for whoever reads them)."""
+        """Sent and failed files not read before, and replies. Nothing is marked read or
+        removed here: acknowledge() does it once the relay has committed what they said."""
         reports = []
         for folder, state in (("sent", ReportState.SENT), ("failed", ReportState.FAILED)):
             for path in _files(self.dirs[folder]):
                 key = f"{folder}/{path.name}"
                 if key in self._read or not NAME.match(path.name):
                     continue
-                self._read.add(key)
                 headers, _ = _parse(path)
                 reports.append(
                     DeliveryReport(
@@ -108,6 +107,7 @@ class SmstoolsGateway:
                         provider_id=path.name,
                         client_id=path.name,
                         detail=headers.get("Fail_reason", ""),
+                        ref=key,
                     )
                 )
         incoming = []
@@ -121,8 +121,15 @@ class SmstoolsGateway:
                     ref=path.name,
                 )
             )
-            path.unlink(missing_ok=True)
         return Inbound(reports, incoming)
+
+    def acknowledge(self, inbound: Inbound) -> None:
+        """After the commit: reports are not read again, replies leave the incoming folder
+        (smstools leaves them for whoever reads them)."""
+        self._read.update(report.ref for report in inbound.reports if report.ref)
+        for reply in inbound.incoming:
+            if reply.ref:  # a name this gateway listed in the incoming folder
+                (self.dirs["incoming"] / Path(reply.ref).name).unlink(missing_ok=True)
 
     def describe(self) -> dict[str, str]:
         return public_options({k: str(v) for k, v in self.dirs.items()})
@@ -156,9 +163,10 @@ def _parse(path: Path) -> tuple[dict[str, str], str]:
 
 
 def _when(value: str) -> datetime | None:
+    """The modem's time, which smstools writes in the server's local time."""
     for pattern in ("%y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
         try:
-            return datetime.strptime(value, pattern)  # noqa: DTZ007  (the modem's local time)
+            return datetime.strptime(value, pattern).astimezone()
         except ValueError:
             continue
     return None
