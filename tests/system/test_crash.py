@@ -46,10 +46,18 @@ def assert_consistent(database: Database, server: ServerProcess) -> set[str]:
         rows = {sha for pair in pointed for sha in pair if sha}
     assert storage.blob_hashes() == rows, "a blob without a row, or a row without its blob"
     # A check running in the restarted server holds a scratch copy (a sealed blob decrypted
-    # for the checker) until it ends; what a crash left there was removed at start-up.
-    deadline = time.monotonic() + 20
-    while list(storage.tmp.glob("work-*")) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # for the checker) until it ends, and the checks of the uploads the kills interrupted run
+    # one after another: wait for a whole second with none, not for a moment between two.
+    # What a crash left there was removed at start-up.
+    deadline, clear_since = time.monotonic() + 60, None
+    while time.monotonic() < deadline:
+        if list(storage.tmp.glob("work-*")):
+            clear_since = None
+        elif clear_since is None:
+            clear_since = time.monotonic()
+        elif time.monotonic() - clear_since > 1.0:
+            break
+        time.sleep(0.05)
     assert list(storage.tmp.iterdir()) == []
     assert list(storage.intents.iterdir()) == []
     return rows
