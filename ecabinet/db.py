@@ -145,3 +145,13 @@ def require_migrated(engine: Engine) -> None:
         raise DatabaseNotMigrated(
             f"The database is {where}. Run `ecabinet db upgrade` (or `make run`) first."
         )
+
+
+def insert_or_ignore(session: Any, table: Any) -> Any:
+    """An INSERT for `table` in the session's dialect, which has .on_conflict_do_nothing():
+    the one statement that keeps "written once" on SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

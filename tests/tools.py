@@ -124,3 +124,29 @@ def server_storage(instance: Path) -> Any:
     key_file = instance / "keys" / "files.key"
     ring = KeyRing.load(key_file) if key_file.exists() else None
     return Storage(instance / "storage", ring)
+
+
+def worker_process(
+    instance: Path, db_url: str, *, log: str = "worker.log", **env: str
+) -> subprocess.Popen[bytes]:
+    """`python -m ecabinet worker` on an instance folder, its leases short (1 s) so a killed
+    worker's job comes back at once; `env` adds ECABINET_* settings (a failpoint, a gateway)."""
+    full = dict(os.environ)
+    full.update(
+        ECABINET_INSTANCE_PATH=str(instance),
+        ECABINET_DATABASE_URL=db_url,
+        ECABINET_STORAGE_DIR=str(instance / "storage"),
+        ECABINET_LOG_LEVEL="WARNING",
+        ECABINET_JOB_LEASE_SECONDS="1",
+        ECABINET_JOB_POLL_SECONDS="0.2",
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+        **env,
+    )
+    with (instance / log).open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "ecabinet", "worker"],
+            cwd=ROOT,
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
+from ecabinet.db import insert_or_ignore
 from ecabinet.documents.models import Document, DocumentAccess, DocumentOpened
 from ecabinet.meetings.models import Confidentiality
 from ecabinet.timeutil import utcnow
@@ -108,10 +107,8 @@ def record_opened(
     """Note that a delegate opened a document (any level), once: the secretary's pickup
     status shows who has read what. A second opening changes nothing."""
     values = {"document_id": document_id, "attendee_id": attendee_id, "first_at": now or utcnow()}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(DocumentOpened)
+        insert_or_ignore(session, DocumentOpened)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["document_id", "attendee_id"])
     )

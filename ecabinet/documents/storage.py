@@ -177,9 +177,6 @@ class Storage:
             sealing.seal_file(rendered, final, self.ring, self.tmp)
             rendered.unlink(missing_ok=True)
 
-    def thumbnail_bytes(self, sha256: str) -> bytes:
-        return sealing.read_plain(self.thumbnail_path(sha256), self.ring)
-
     def stored_files(self) -> Iterator[Path]:
         """Every file kept here (blobs, first pages, stamped copies, printouts): what a key
         rotation seals again. Not partial writes, intents or the SEALED marker."""

@@ -19,11 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
+from ecabinet.db import insert_or_ignore
 from ecabinet.errors import Conflict, NotFound
 from ecabinet.events import record
 from ecabinet.jobs.events import JobQueued
@@ -82,9 +81,7 @@ def enqueue(
         "last_error": "",
         "created_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Job).values(**values)
+    statement = insert_or_ignore(session, Job).values(**values)
     if key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
     job_id = session.execute(statement.returning(col(Job.id))).scalar_one_or_none()

@@ -40,8 +40,7 @@ from ecabinet.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-REMIND_JOB = service.REMIND_JOB
-schedule_reminder = service.schedule_reminder
+REMIND_JOB = service.REMIND_JOB  # queued by service.schedule_reminder, handled here
 CHANGE_JOB = "notify.change"
 # What a delegate is told about; attendee edits, uploads' processing and the like are not.
 NOTICED = ("meeting.update", "agenda.add", "agenda.update", "agenda.delete", "agenda.move")
@@ -101,7 +100,7 @@ def follow_meetings(
             if not invited(session, meeting_id):
                 continue
             if meeting_id in moved:
-                schedule_reminder(session, meeting, settings.reminder_lead)
+                service.schedule_reminder(session, meeting, settings.reminder_lead)
             if meeting_id in changed and settings.change_window is not None:
                 _schedule_change(session, meeting_id, settings.change_window)
 

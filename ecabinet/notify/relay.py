@@ -21,14 +21,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, or_, select
 
 from ecabinet import failpoints
 from ecabinet.attendees import phones
 from ecabinet.attendees.models import Attendee
-from ecabinet.db import Database
+from ecabinet.db import Database, insert_or_ignore
 from ecabinet.events import record
 from ecabinet.jobs import service as jobs
 from ecabinet.jobs.events import JobQueued
@@ -348,10 +346,8 @@ def take_reply(session: Session, gateway: str, incoming: IncomingSms) -> bool:
             )
             .order_by(col(SmsMessage.id).desc())
         ).first()
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     added = session.execute(
-        insert(SmsReply)
+        insert_or_ignore(session, SmsReply)
         .values(
             gateway=gateway,
             ref=ref,

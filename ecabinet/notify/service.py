@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from ecabinet.actor import Actor
 from ecabinet.attendees import phones
 from ecabinet.attendees.models import Attendee
-from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.db import insert_or_ignore
+from ecabinet.errors import Conflict, Invalid
 from ecabinet.events import audit
 from ecabinet.jobs import service as jobs
 from ecabinet.meetings import service as meetings
@@ -408,11 +407,9 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[int]:
         r["id"] = None
     if not fresh:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # A concurrent request may take a key between the check and the insert: it wins.
     statement = (
-        insert(SmsMessage)
+        insert_or_ignore(session, SmsMessage)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(col(SmsMessage.id), col(SmsMessage.client_id))
     )
@@ -628,13 +625,3 @@ def resend(
             session, actor, meeting_id=meeting_id, action="sms.resend", subject=f"{len(chosen)} tin"
         )
     return len(chosen)
-
-
-def get_message(session: Session, *, actor: Actor, message_id: int) -> SmsMessage:
-    message = session.get(SmsMessage, message_id)
-    if message is None or message.meeting_id is None:
-        raise NotFound("Không tìm thấy tin nhắn này.", code="sms_not_found")
-    meetings.load_meeting(
-        session, actor=actor, meeting_id=message.meeting_id, perm=Perm.EDIT_MEETING
-    )
-    return message

@@ -12,8 +12,6 @@ from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from ecabinet.actor import Actor
@@ -21,7 +19,7 @@ from ecabinet.attendees.models import Attendee
 from ecabinet.attendees.service import get_attendee
 from ecabinet.auth.service import hash_token
 from ecabinet.credentials import Credentials
-from ecabinet.db import run
+from ecabinet.db import insert_or_ignore, run
 from ecabinet.errors import Invalid
 from ecabinet.events import AccessRevoked, DomainEvent, audit, record
 from ecabinet.meetings import service as meetings
@@ -235,11 +233,11 @@ def add_sms_links(
         }
         for attendee_id, raw in links
     ]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for start in range(0, len(rows), 5000):
         session.execute(
-            insert(AttendeeToken).on_conflict_do_nothing(index_elements=["token_hash"]),
+            insert_or_ignore(session, AttendeeToken).on_conflict_do_nothing(
+                index_elements=["token_hash"]
+            ),
             rows[start : start + 5000],
         )
 

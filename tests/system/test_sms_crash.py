@@ -11,11 +11,9 @@ could not know is marked unknown, for a person to decide, and never sent again b
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -36,7 +34,7 @@ from ecabinet.notify.gateways.esms import PATH as ESMS_PATH
 from ecabinet.notify.models import SmsKind, SmsMessage, SmsState
 from ecabinet.timeutil import utcnow
 from tests.factories import make_meeting
-from tests.tools import ROOT
+from tests.tools import worker_process
 
 pytestmark = pytest.mark.system
 RUNS = 10  # kills per kind of provider: 20 runs in all
@@ -75,29 +73,15 @@ class Provider:
 def relay(
     instance: Path, db_url: str, gateway: dict[str, str], failpoint: str = ""
 ) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        ECABINET_INSTANCE_PATH=str(instance),
-        ECABINET_DATABASE_URL=db_url,
-        ECABINET_STORAGE_DIR=str(instance / "storage"),
-        ECABINET_LOG_LEVEL="WARNING",
-        ECABINET_JOB_LEASE_SECONDS="1",  # a killed relay's message comes back within a second
-        ECABINET_JOB_POLL_SECONDS="0.2",
+    return worker_process(
+        instance,
+        db_url,
+        log="relay.log",
         ECABINET_SMS_RATE_PER_SECOND="1000",
         ECABINET_SMS_OPTIONS__TIMEOUT="0.4",  # a send ends inside the 1 s lease
         ECABINET_FAILPOINTS=failpoint,
-        PYTHONWARNINGS="ignore::DeprecationWarning",
         **gateway,
     )
-    log = (instance / "relay.log").open("ab")
-    with log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ecabinet", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def queue(database: Database) -> int:

@@ -5,11 +5,9 @@ and each document's inspection took effect once."""
 from __future__ import annotations
 
 import io
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from ecabinet.documents.upload import upload_document
 from ecabinet.jobs.models import Job, JobState
 from ecabinet.meetings.models import Meeting
 from tests.factories import make_meeting, sample_pdf
-from tests.tools import ROOT
+from tests.tools import worker_process
 
 pytestmark = pytest.mark.system
 RUNS = 21
@@ -31,26 +29,7 @@ DOCUMENTS = 14
 
 
 def worker(instance: Path, db_url: str, failpoint: str = "") -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        ECABINET_INSTANCE_PATH=str(instance),
-        ECABINET_DATABASE_URL=db_url,
-        ECABINET_STORAGE_DIR=str(instance / "storage"),
-        ECABINET_LOG_LEVEL="WARNING",
-        ECABINET_JOB_LEASE_SECONDS="1",  # a dead worker's job comes back within a second
-        ECABINET_JOB_POLL_SECONDS="0.2",
-        ECABINET_FAILPOINTS=failpoint,
-        PYTHONWARNINGS="ignore::DeprecationWarning",
-    )
-    log = (instance / "worker.log").open("ab")
-    with log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "ecabinet", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return worker_process(instance, db_url, ECABINET_FAILPOINTS=failpoint)
 
 
 def unfinished(database: Database) -> int:

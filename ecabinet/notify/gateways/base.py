@@ -219,6 +219,26 @@ def status_outcome(response: requests.Response) -> SendResult | None:
     return None
 
 
+def post_json(
+    session: requests.Session, url: str, *, timeout: float, provider: str, **kwargs: Any
+) -> dict[str, Any] | SendResult:
+    """post(), then the status, then the JSON object a provider answers with; a SendResult
+    wherever one of them already decides."""
+    answer = post(session, url, timeout=timeout, **kwargs)
+    if isinstance(answer, SendResult):
+        return answer
+    decided = status_outcome(answer)
+    if decided is not None:
+        return decided
+    try:
+        data = answer.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return SendResult(Outcome.UNKNOWN, detail=f"{provider} trả lời không đọc được.")
+    return data
+
+
 def http_session() -> requests.Session:
     """A session that never reads proxy settings or .netrc from the environment: the gateway
     URL is exactly the one configured (a LAN phone must not go through a corporate proxy)."""

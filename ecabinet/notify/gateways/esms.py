@@ -27,11 +27,10 @@ from ecabinet.notify.gateways.base import (
     flag,
     http_session,
     option,
-    post,
+    post_json,
     public_options,
     required,
     seconds,
-    status_outcome,
 )
 
 PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
@@ -87,18 +86,11 @@ class EsmsGateway:
         }
         if self.callback_url:
             body["CallbackUrl"] = self.callback_url
-        answer = post(self.session, self.base + PATH, timeout=self.timeout, json=body)
-        if isinstance(answer, SendResult):
-            return answer
-        decided = status_outcome(answer)
-        if decided is not None:
-            return decided
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            return SendResult(Outcome.UNKNOWN, detail="eSMS trả lời không đọc được.")
+        data = post_json(
+            self.session, self.base + PATH, timeout=self.timeout, provider="eSMS", json=body
+        )
+        if isinstance(data, SendResult):
+            return data
         code = str(data.get("CodeResult", ""))
         provider_id = str(data.get("SMSID") or "") or None
         if code == "100":

@@ -28,11 +28,10 @@ from ecabinet.notify.gateways.base import (
     SendResult,
     http_session,
     option,
-    post,
+    post_json,
     public_options,
     required,
     seconds,
-    status_outcome,
 )
 
 ACCOUNT_CODES = {
@@ -72,10 +71,11 @@ class SpeedSmsGateway:
         self.options = dict(options)
 
     def send(self, message: OutboundSms) -> SendResult:
-        answer = post(
+        data = post_json(
             self.session,
             f"{self.base}/index.php/sms/send",
             timeout=self.timeout,
+            provider="SpeedSMS",
             json={
                 "to": [message.to.lstrip("+")],
                 "content": message.text,
@@ -83,17 +83,8 @@ class SpeedSmsGateway:
                 "sender": self.sender,
             },
         )
-        if isinstance(answer, SendResult):
-            return answer
-        decided = status_outcome(answer)
-        if decided is not None:
-            return decided
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            return SendResult(Outcome.UNKNOWN, detail="SpeedSMS trả lời không đọc được.")
+        if isinstance(data, SendResult):
+            return data
         code = str(data.get("code", ""))
         if data.get("status") == "success" and code == "00":
             inner = data.get("data") if isinstance(data.get("data"), dict) else {}
