@@ -27,3 +27,6 @@ class AgendaItem(SQLModel, table=True):
     notes: str = Field(default="", max_length=4000)
     # Bumped by every edit: a save made from an older revision is refused (two secretaries).
     revision: int = 1
+    # Seconds the meeting has spent on this item, closed stretches only (live.service adds a
+    # stretch when the chair leaves the item or pauses); the running one is in the meeting.
+    spent_seconds: int = 0

@@ -14,11 +14,11 @@ from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.numbering import number_items
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemPublic, AgendaItemUpdate
 from ecabinet.db import run
-from ecabinet.errors import Conflict, Invalid, NotFound
+from ecabinet.errors import Conflict, Forbidden, Invalid, NotFound
 from ecabinet.events import audit
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
-from ecabinet.permissions import Perm
+from ecabinet.permissions import Perm, meeting_perms
 
 MAX_ITEMS = 500
 
@@ -48,16 +48,27 @@ def get_item(session: Session, item_id: int) -> AgendaItem:
     return item
 
 
+def load_meeting_for_edit(session: Session, actor: Actor, meeting_id: int) -> Meeting:
+    """The meeting whose agenda `actor` may change: its secretaries always (until it ends),
+    and its chair while the meeting is live (items added, renamed, moved from the console)."""
+    meeting = meetings.load_meeting(
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+    )
+    granted = meeting_perms(actor, meeting)
+    live_edit = Perm.CONTROL_LIVE in granted and meeting.status == MeetingStatus.LIVE
+    if Perm.EDIT_MEETING not in granted and not live_edit:
+        raise Forbidden()
+    meetings.require_editable(meeting)
+    return meeting
+
+
 def load_for_edit(session: Session, actor: Actor, item_id: int) -> tuple[AgendaItem, Meeting]:
     item = get_item(session, item_id)
     try:
-        meeting = meetings.load_meeting(
-            session, actor=actor, meeting_id=item.meeting_id, perm=Perm.EDIT_MEETING
-        )
+        meeting = load_meeting_for_edit(session, actor, item.meeting_id)
     except NotFound:
         # Someone else's item: say the item is missing, not the meeting.
         raise NotFound("Không tìm thấy nội dung.", code="agenda_item_not_found") from None
-    meetings.require_editable(meeting)
     return item, meeting
 
 
@@ -177,10 +188,7 @@ def add_item(
 ) -> AgendaItem:
     """Insert an item at `data.position` among its siblings (default: last), under
     `data.parent_id` when given."""
-    meeting = meetings.load_meeting(
-        session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_MEETING
-    )
-    meetings.require_editable(meeting)
+    load_meeting_for_edit(session, actor, meeting_id)
     items = list_items(session, meeting_id)
     if len(items) >= MAX_ITEMS:
         raise Conflict(f"Mỗi cuộc họp có tối đa {MAX_ITEMS} nội dung.", code="agenda_full")

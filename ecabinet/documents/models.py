@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from ecabinet.timeutil import UtcDateTime, utcnow
@@ -179,5 +179,21 @@ class DocumentOpened(SQLModel, table=True):
         foreign_key="attendee.id", ondelete="CASCADE", primary_key=True, index=True
     )
     first_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class DocumentNote(SQLModel, table=True):
+    """A delegate's own notes on a document: private to them (documents.notes serves them
+    only to their author), kept on the server so they survive a lost or swapped tablet."""
+
+    __tablename__ = "document_note"
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    attendee_id: int = Field(
+        foreign_key="attendee.id", ondelete="CASCADE", primary_key=True, index=True
+    )
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime, nullable=False)
     )

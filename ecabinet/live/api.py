@@ -7,7 +7,13 @@ from werkzeug.wrappers import Response
 
 from ecabinet.errors import NotFound
 from ecabinet.live.control import Action, control_limit, run_control
-from ecabinet.live.schemas import JumpRequest, LiveResult
+from ecabinet.live.schemas import (
+    AnnounceRequest,
+    ControlArgs,
+    JumpRequest,
+    LiveResult,
+    PresentRequest,
+)
 from ecabinet.live.state import state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import Perm
@@ -31,11 +37,11 @@ def state(meeting_id: int) -> Response:
     return to_json(dict(current))
 
 
-def _control(meeting_id: int, action: Action, item_id: int | None = None) -> Response:
+def _control(meeting_id: int, action: Action, args: ControlArgs | None = None) -> Response:
     actor = actor_or_401()
     control_limit(actor, meeting_id)
     result = run_control(
-        request_session(), actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
+        request_session(), actor=actor, meeting_id=meeting_id, action=action, args=args
     )
     return to_json(result)
 
@@ -66,7 +72,47 @@ def previous_item(meeting_id: int) -> Response:
 @api_doc(summary="Jump to an agenda item", body=JumpRequest, response=LiveResult)
 def jump(meeting_id: int) -> Response:
     data = parse_body(JumpRequest)
-    return _control(meeting_id, "jump", data.item_id)
+    return _control(meeting_id, "jump", ControlArgs(item_id=data.item_id))
+
+
+@bp.route("/live/pause", methods=["POST"])
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
+@api_doc(summary="Pause the meeting: the current item's clock stops", response=LiveResult)
+def pause(meeting_id: int) -> Response:
+    return _control(meeting_id, "pause")
+
+
+@bp.route("/live/resume", methods=["POST"])
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
+@api_doc(summary="Resume a paused meeting", response=LiveResult)
+def resume(meeting_id: int) -> Response:
+    return _control(meeting_id, "resume")
+
+
+@bp.route("/live/announce", methods=["POST"])
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
+@api_doc(
+    summary="Show a banner on every tablet and the room screen (empty text takes it down)",
+    body=AnnounceRequest,
+    response=LiveResult,
+)
+def announce(meeting_id: int) -> Response:
+    data = parse_body(AnnounceRequest)
+    return _control(meeting_id, "announce", ControlArgs(text=data.text))
+
+
+@bp.route("/live/present", methods=["POST"])
+@requires(Perm.CONTROL_LIVE, shared_unit_of_work=True)
+@api_doc(
+    summary="Presenter mode: show a document page to everyone (document_id null stops it)",
+    body=PresentRequest,
+    response=LiveResult,
+)
+def present(meeting_id: int) -> Response:
+    data = parse_body(PresentRequest)
+    return _control(
+        meeting_id, "present", ControlArgs(document_id=data.document_id, page=data.page)
+    )
 
 
 @bp.route("/live/end", methods=["POST"])

@@ -76,6 +76,7 @@ class Connection:
     bucket: TokenBucket
     user_id: int | None = None  # who it is, so a revocation finds its connections at once
     attendee_id: int | None = None
+    name: str = ""  # shown to the chair in "who is connected"
     in_flight: int = 0
 
 
@@ -133,6 +134,7 @@ class Connections:
         *,
         user_id: int | None = None,
         attendee_id: int | None = None,
+        name: str = "",
     ) -> Connection:
         with self._lock:
             key = credential_key(creds)
@@ -145,6 +147,7 @@ class Connections:
                 TokenBucket.from_rule(self.budgets.per_connection),
                 user_id=user_id,
                 attendee_id=attendee_id,
+                name=name,
             )
             self._by_sid[sid] = connection
             if user_id is not None:

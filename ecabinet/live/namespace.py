@@ -27,7 +27,13 @@ from ecabinet.live.connections import Budgets, Connection, Connections, Refused
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.guard import REFUSALS, Ack, error_ack, parse, socket_event
 from ecabinet.live.publish import room_for
-from ecabinet.live.schemas import MeetingRef, SocketJump
+from ecabinet.live.schemas import (
+    ControlArgs,
+    MeetingRef,
+    SocketAnnounce,
+    SocketJump,
+    SocketPresent,
+)
 from ecabinet.live.state import Snapshot, SnapshotCache, state_for
 from ecabinet.meetings.models import Meeting
 from ecabinet.meetings.service import require_viewer
@@ -37,6 +43,13 @@ from ecabinet.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 EXPIRY_TICK = 1.0  # seconds between checks for credentials that ran out
+# Joins and leaves within this window make one presence push to the room's staff: a room of
+# 1,000 tablets joining at once must not cost the chair 1,000 pushes.
+PRESENCE_DELAY = 0.3
+
+
+def _by_name(entry: tuple[int, str]) -> tuple[str, int]:
+    return (entry[1].casefold(), entry[0])
 
 
 def _alive(task: Any) -> bool:
@@ -72,6 +85,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         self._closing = False
         self._outbox: deque[Snapshot] = deque()  # committed states not pushed yet, in order
         self._draining = False
+        self._presence_due: set[int] = set()  # meetings with a presence push scheduled
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):
@@ -162,6 +176,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                     )
                 if not allowed:
                     server.leave_room(sid, room, namespace=self.namespace)
+                    self.presence_changed(meeting_id)
                     cut += 1
         return cut
 
@@ -216,6 +231,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             valid_until,
             user_id=actor.user_id,
             attendee_id=actor.attendee_id,
+            name=actor.name,
         )
         if self._watcher is None:
             self._watcher = self.socketio.start_background_task(self._watch_expiries)
@@ -226,7 +242,53 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             # Defence in depth: a socket still open keeps its record, whatever called this.
             log.warning("ignored a disconnect call for %s, which is still connected", sid)
             return
+        for room in self.socketio.server.rooms(sid, namespace=self.namespace):
+            if room.startswith("meeting:"):
+                self.presence_changed(int(room.split(":", 1)[1]))
         self.connections.remove(sid)
+
+    def presence_changed(self, meeting_id: int) -> None:
+        """Schedule one presence push to the meeting's staff (coalesced, PRESENCE_DELAY)."""
+        if meeting_id in self._presence_due or self._closing:
+            return
+        self._presence_due.add(meeting_id)
+        self.socketio.start_background_task(self._push_presence, meeting_id)
+
+    def presence(self, meeting_id: int) -> tuple[dict[str, Any], list[str]]:
+        """Who is in the meeting's room now (delegates by name, how many staff), and the sids
+        of the staff to tell. Read from this process's connections only."""
+        delegates: dict[int, str] = {}
+        staff: list[str] = []
+        members = self.socketio.server.manager.get_participants(
+            self.namespace, room_for(meeting_id)
+        )
+        for sid, _eio in members:
+            connection = self.connections.get(sid)
+            if connection is None:
+                continue
+            if connection.attendee_id is not None:
+                delegates[connection.attendee_id] = connection.name
+            elif connection.user_id is not None:
+                staff.append(sid)
+        payload = {
+            "meeting_id": meeting_id,
+            "tablets": len(delegates),
+            "staff": len(staff),
+            "delegates": [
+                {"attendee_id": a, "name": n} for a, n in sorted(delegates.items(), key=_by_name)
+            ],
+        }
+        return payload, staff
+
+    def _push_presence(self, meeting_id: int) -> None:
+        self.socketio.sleep(PRESENCE_DELAY)
+        self._presence_due.discard(meeting_id)
+        try:
+            payload, staff = self.presence(meeting_id)
+            if staff:
+                self.socketio.emit("meeting:presence", payload, to=staff, namespace=self.namespace)
+        except Exception:  # a presence push is a courtesy; it must never take the hub down
+            log.exception("presence push of meeting %s failed", meeting_id)
 
     @staticmethod
     def _credentials_from(auth: Any) -> Credentials | None:
@@ -291,6 +353,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         db_session.commit()
         db_session.expire_all()  # read the meeting again, in the new transaction
         join_room(room_for(ref.meeting_id))
+        self.presence_changed(ref.meeting_id)
         return self._state_ack(db_session, actor, ref.meeting_id)
 
     @socket_event(Perm.VIEW_MEETING)
@@ -303,18 +366,28 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
     @socket_event(Perm.VIEW_MEETING)
     def on_meeting_leave(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client leaving a meeting's page without disconnecting."""
-        leave_room(room_for(parse(MeetingRef, data).meeting_id))
+        meeting_id = parse(MeetingRef, data).meeting_id
+        leave_room(room_for(meeting_id))
+        self.presence_changed(meeting_id)
         return {"ok": True}
 
     def _control(self, actor: Actor, data: Any, action: Action, db_session: Session) -> Ack:
+        args: ControlArgs | None = None
         if action == "jump":
             jump = parse(SocketJump, data)
-            meeting_id, item_id = jump.meeting_id, jump.item_id
+            meeting_id, args = jump.meeting_id, ControlArgs(item_id=jump.item_id)
+        elif action == "announce":
+            banner = parse(SocketAnnounce, data)
+            meeting_id, args = banner.meeting_id, ControlArgs(text=banner.text)
+        elif action == "present":
+            shown = parse(SocketPresent, data)
+            meeting_id = shown.meeting_id
+            args = ControlArgs(document_id=shown.document_id, page=shown.page)
         else:
-            meeting_id, item_id = parse(MeetingRef, data).meeting_id, None
+            meeting_id = parse(MeetingRef, data).meeting_id
         control_limit(actor, meeting_id)
         result = run_control(
-            db_session, actor=actor, meeting_id=meeting_id, action=action, item_id=item_id
+            db_session, actor=actor, meeting_id=meeting_id, action=action, args=args
         )
         return {"ok": True, "result": result.model_dump()}
 
@@ -337,6 +410,26 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
     def on_live_jump(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Chair/secretary → server, with item_id. Broadcasts meeting:state to the room."""
         return self._control(actor, data, "jump", db_session)
+
+    @socket_event(Perm.CONTROL_LIVE, write=True)
+    def on_live_pause(self, actor: Actor, data: Any, db_session: Session) -> Ack:
+        """Chair/secretary → server. Broadcasts meeting:state to the room."""
+        return self._control(actor, data, "pause", db_session)
+
+    @socket_event(Perm.CONTROL_LIVE, write=True)
+    def on_live_resume(self, actor: Actor, data: Any, db_session: Session) -> Ack:
+        """Chair/secretary → server. Broadcasts meeting:state to the room."""
+        return self._control(actor, data, "resume", db_session)
+
+    @socket_event(Perm.CONTROL_LIVE, write=True)
+    def on_live_announce(self, actor: Actor, data: Any, db_session: Session) -> Ack:
+        """Chair/secretary → server, with text. Broadcasts meeting:state to the room."""
+        return self._control(actor, data, "announce", db_session)
+
+    @socket_event(Perm.CONTROL_LIVE, write=True)
+    def on_live_present(self, actor: Actor, data: Any, db_session: Session) -> Ack:
+        """Chair/secretary → server, with document_id (null: stop) and page."""
+        return self._control(actor, data, "present", db_session)
 
     @socket_event(Perm.CONTROL_LIVE, write=True)
     def on_live_end(self, actor: Actor, data: Any, db_session: Session) -> Ack:

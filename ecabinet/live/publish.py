@@ -67,7 +67,9 @@ def _next_state(
     is read again from the transaction."""
     if len(changes) == 1 and (change := changes[0]).only is not None and change.version:
         previous = cache.get(change.meeting_id, change.version - 1)
-        if previous is not None and (state := advanced(previous, change.version, change.only)):
+        if previous is not None and (
+            state := advanced(previous, change.version, change.only, change.items)
+        ):
             return state
     return snapshot(session, changes[0].meeting_id)  # type: ignore[arg-type]  # a SQLModel session
 

@@ -19,8 +19,41 @@ class JumpRequest(BaseModel):
     item_id: Id = Field(title="Nội dung chương trình")
 
 
-class SocketJump(MeetingRef):
-    item_id: Id = Field(title="Nội dung chương trình")
+class AnnounceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The service folds whitespace and checks the length after folding (500).
+    text: str = Field(default="", max_length=2000, title="Thông báo")
+
+
+class PresentRequest(BaseModel):
+    """`document_id` null stops presenter mode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: Id | None = Field(default=None, title="Tài liệu")
+    page: int = Field(default=1, ge=1, le=100_000, title="Trang")
+
+
+class ControlArgs(BaseModel):
+    """What a control needs besides the meeting: one model for every action."""
+
+    item_id: int | None = None
+    text: str | None = None
+    document_id: int | None = None
+    page: int | None = None
+
+
+class SocketJump(MeetingRef, JumpRequest):
+    pass
+
+
+class SocketAnnounce(MeetingRef, AnnounceRequest):
+    pass
+
+
+class SocketPresent(MeetingRef, PresentRequest):
+    pass
 
 
 class LiveResult(BaseModel):
@@ -28,3 +61,4 @@ class LiveResult(BaseModel):
     status: str
     current_item_id: int | None
     version: int
+    paused: bool = False

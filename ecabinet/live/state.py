@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
@@ -24,7 +25,8 @@ from ecabinet.documents.access import level_of
 from ecabinet.documents.models import Audience, Document, DocumentStatus
 from ecabinet.documents.office import EXTENSIONS, PDF
 from ecabinet.documents.service import audiences
-from ecabinet.meetings.models import Meeting
+from ecabinet.meetings.models import Meeting, MeetingStatus
+from ecabinet.timeutil import utcnow
 
 DOCUMENT_URL = "/documents/{id}/file"
 STAFF_VIEW = "staff"
@@ -39,6 +41,7 @@ class ItemState(TypedDict):
     title: str
     presenter: str
     duration_minutes: int | None
+    spent_seconds: int  # closed stretches; the running one is in the state's timer
 
 
 class DocumentState(TypedDict):
@@ -55,6 +58,22 @@ class DocumentState(TypedDict):
     restricted: NotRequired[bool]  # staff views only: for chosen attendees, not everyone
 
 
+class TimerState(TypedDict):
+    """The current item's clock. Elapsed seconds = spent_seconds, plus, while running_since
+    is set, the time since then (epoch milliseconds, the server's clock: a client compares it
+    with server_time, never with its own clock)."""
+
+    item_id: int
+    spent_seconds: int
+    running_since: int | None
+    planned_seconds: int | None
+
+
+class PresentingState(TypedDict):
+    document_id: int
+    page: int
+
+
 class MeetingState(TypedDict):
     meeting_id: int
     version: int
@@ -63,8 +82,13 @@ class MeetingState(TypedDict):
     starts_at: str | None
     status: str
     current_item_id: int | None
+    paused: bool
+    timer: TimerState | None
+    announcement: str
+    presenting: PresentingState | None  # only for viewers who may read that document
     items: list[ItemState]
     documents: list[DocumentState]
+    server_time: NotRequired[int]  # epoch ms when this copy was sent (pushes, acks, pages)
 
 
 @dataclass(frozen=True)
@@ -73,11 +97,61 @@ class SharedDocument:
     audience: frozenset[int] | None  # None: every attendee
 
 
+# The meeting columns the live controls write (live.service); the shared state's live
+# fields are computed from them (live_fields), so a step can be applied to a cached state.
+LIVE_COLUMNS = frozenset(
+    {
+        "status",
+        "current_item_id",
+        "paused_at",
+        "item_started_at",
+        "announcement",
+        "presenting_document_id",
+        "presenting_page",
+    }
+)
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def live_fields(live: Mapping[str, Any], items: list[ItemState]) -> dict[str, Any]:
+    """The shared state's live part, from the meeting's live columns and its agenda."""
+    current = live["current_item_id"]
+    timer: TimerState | None = None
+    if live["status"] == MeetingStatus.LIVE and current is not None:
+        item = next((i for i in items if i["id"] == current), None)
+        if item is not None:
+            planned = item["duration_minutes"]
+            timer = {
+                "item_id": current,
+                "spent_seconds": item["spent_seconds"],
+                "running_since": epoch_ms(live["item_started_at"]),
+                "planned_seconds": planned * 60 if planned else None,
+            }
+    presenting: PresentingState | None = None
+    if live["presenting_document_id"] is not None:
+        presenting = {
+            "document_id": live["presenting_document_id"],
+            "page": live["presenting_page"] or 1,
+        }
+    return {
+        "status": live["status"],
+        "current_item_id": current,
+        "paused": live["paused_at"] is not None,
+        "timer": timer,
+        "announcement": live["announcement"],
+        "presenting": presenting,
+    }
+
+
 @dataclass(frozen=True)
 class Snapshot:
     meeting_id: int
     shared: MeetingState  # with no documents
     documents: tuple[SharedDocument, ...]
+    live: Mapping[str, Any]  # the meeting's LIVE_COLUMNS, as stored
 
     def view_of(self, actor_attendee_id: int | None) -> Hashable:
         """The group a viewer belongs to: staff, or the chosen documents an attendee gets."""
@@ -90,6 +164,7 @@ class Snapshot:
         )
 
     def for_view(self, view: Hashable) -> MeetingState:
+        """One group's copy, stamped with the server's time (clients time the clock by it)."""
         if view == STAFF_VIEW:
             documents = [{**d.state, "restricted": d.audience is not None} for d in self.documents]
         else:
@@ -97,7 +172,13 @@ class Snapshot:
             documents = [
                 dict(d.state) for d in self.documents if d.audience is None or d.state["id"] in view
             ]
-        return {**self.shared, "documents": documents}  # type: ignore[typeddict-item]
+        state = {**self.shared, "documents": documents, "server_time": epoch_ms(utcnow())}
+        presenting = self.shared["presenting"]
+        if presenting is not None and not any(
+            d["id"] == presenting["document_id"] for d in documents
+        ):
+            state["presenting"] = None  # a document this viewer may not read is not named
+        return state  # type: ignore[return-value]
 
     def for_actor(self, actor: Actor) -> MeetingState:
         return self.for_view(self.view_of(None if actor.is_staff else actor.attendee_id))
@@ -112,6 +193,7 @@ _ITEMS = (
         col(AgendaItem.title),
         col(AgendaItem.presenter),
         col(AgendaItem.duration_minutes),
+        col(AgendaItem.spent_seconds),
     )
     .where(col(AgendaItem.meeting_id) == bindparam("meeting_id"))
     .order_by(col(AgendaItem.position), col(AgendaItem.id))
@@ -144,39 +226,49 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
     if meeting is None:
         return None
     by_meeting = {"meeting_id": meeting_id}
-    items = run(session, _ITEMS, by_meeting).all()
-    numbers = number_items(items)
-    shared: MeetingState = {
-        "meeting_id": meeting_id,
-        "version": meeting.version,
-        "title": meeting.title,
-        "location": meeting.location,
-        "starts_at": meeting.starts_at.isoformat().replace("+00:00", "Z")
-        if meeting.starts_at
-        else None,
-        "status": meeting.status,
-        "current_item_id": meeting.current_item_id,
-        "items": [
-            {
-                "id": row.id,
-                "parent_id": row.parent_id,
-                "position": row.position,
-                "number": numbers[row.id].number,
-                "label": numbers[row.id].label,
-                "title": row.title,
-                "presenter": row.presenter,
-                "duration_minutes": row.duration_minutes,
-            }
-            for row in items
-        ],
-        "documents": [],
-    }
-    rows = run(session, _READY_DOCUMENTS, by_meeting).all()
+    rows = run(session, _ITEMS, by_meeting).all()
+    numbers = number_items(rows)
+    items: list[ItemState] = [
+        {
+            "id": row.id,
+            "parent_id": row.parent_id,
+            "position": row.position,
+            "number": numbers[row.id].number,
+            "label": numbers[row.id].label,
+            "title": row.title,
+            "presenter": row.presenter,
+            "duration_minutes": row.duration_minutes,
+            "spent_seconds": row.spent_seconds,
+        }
+        for row in rows
+    ]
+    live = {name: getattr(meeting, name) for name in LIVE_COLUMNS}
+    shared = cast(
+        MeetingState,
+        {
+            "meeting_id": meeting_id,
+            "version": meeting.version,
+            "title": meeting.title,
+            "location": meeting.location,
+            "starts_at": meeting.starts_at.isoformat().replace("+00:00", "Z")
+            if meeting.starts_at
+            else None,
+            **live_fields(live, items),
+            "items": items,
+            "documents": [],
+        },
+    )
+    documents = _documents(session, meeting_id, meeting.confidentiality)
+    return Snapshot(meeting_id, shared, documents, live)
+
+
+def _documents(session: Session, meeting_id: int, meeting_level: str) -> tuple[SharedDocument, ...]:
+    rows = run(session, _READY_DOCUMENTS, {"meeting_id": meeting_id}).all()
     # Who each restricted document is for: read only when some document is restricted.
     chosen = (
         audiences(session, meeting_id) if any(row.audience != Audience.ALL for row in rows) else {}
     )
-    documents = tuple(
+    return tuple(
         SharedDocument(
             {
                 "id": row.id,
@@ -187,28 +279,44 @@ def snapshot(session: Session, meeting_id: int) -> Snapshot | None:
                 "revision": row.revision,
                 "kind": EXTENSIONS.get(row.content_type, ".pdf")[1:],
                 "viewable": row.content_type == PDF or bool(row.pdf_sha256),
-                "confidentiality": level_of(row.confidentiality, meeting.confidentiality),
+                "confidentiality": level_of(row.confidentiality, meeting_level),
                 "url": DOCUMENT_URL.format(id=row.id),
             },
             None if row.audience == Audience.ALL else chosen.get(row.id, frozenset()),
         )
         for row in rows
     )
-    return Snapshot(meeting_id, shared, documents)
 
 
-# Meeting columns that appear as such in the shared state (the live controls change these).
-LIVE_COLUMNS = frozenset({"status", "current_item_id"})
-
-
-def advanced(previous: Snapshot, version: int, only: Mapping[str, Any]) -> Snapshot | None:
+def advanced(
+    previous: Snapshot,
+    version: int,
+    only: Mapping[str, Any],
+    item_changes: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Snapshot | None:
     """The next version's snapshot, when that version changed nothing but live columns of
-    the meeting: the chair's step pushes without reading the agenda and documents again.
-    None when it cannot be told from `previous` alone."""
+    the meeting (and the spent time of an item): the chair's step pushes without reading the
+    agenda and documents again. None when it cannot be told from `previous` alone."""
     if previous.shared["version"] != version - 1 or not set(only) <= LIVE_COLUMNS:
         return None
-    shared = {**previous.shared, **only, "version": version}
-    return Snapshot(previous.meeting_id, shared, previous.documents)  # type: ignore[arg-type]
+    items = previous.shared["items"]
+    if item_changes:
+        if any(set(changes) - {"spent_seconds"} for changes in item_changes.values()):
+            return None
+        items = [
+            cast(ItemState, {**item, **item_changes[item["id"]]})
+            if item["id"] in item_changes
+            else item
+            for item in items
+        ]
+    live = {**previous.live, **only}
+    shared = {
+        **previous.shared,
+        **live_fields(live, items),
+        "items": items,
+        "version": version,
+    }
+    return Snapshot(previous.meeting_id, shared, previous.documents, live)  # type: ignore[arg-type]
 
 
 class SnapshotCache:

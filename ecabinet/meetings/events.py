@@ -19,6 +19,9 @@ class MeetingChanged(DomainEvent):
     # Set when the bump changed nothing but these meeting columns, to these values (the live
     # controls' one-statement path): a push may then build on the previous version's state.
     only: Mapping[str, Any] | None = None
+    # With `only`: agenda item columns written in the same step, by item id (the timer's
+    # spent seconds of the item the chair left).
+    items: Mapping[int, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

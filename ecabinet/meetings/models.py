@@ -83,6 +83,18 @@ class Meeting(SQLModel, table=True):
     chair_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     # Owned by live.service; no foreign key so agenda rows and the meeting row don't cycle.
     current_item_id: int | None = None
+    # The live room (owned by live.service): when the meeting was paused, when the current
+    # item's clock last started running (None while paused or not live). Times, not counters,
+    # so a timer survives a restart of the server.
+    paused_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    item_started_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    announcement: str = Field(default="", max_length=500)  # the banner on every tablet
+    # Presenter mode: the document page shown to everyone (no foreign key: documents already
+    # point at meetings; a deleted document simply stops being shown).
+    presenting_document_id: int | None = None
+    presenting_page: int | None = None
     # Owned by meetings.service.touch: bumped once per committed change clients must see.
     version: int = 1
     # Bumped by every edit of the meeting's own fields: an edit made from an older revision

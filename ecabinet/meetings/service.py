@@ -33,13 +33,19 @@ _BUMP_VERSION = (
 
 
 def touch(
-    session: Session, meeting_id: int, changes: Mapping[str, Any] | None = None
+    session: Session,
+    meeting_id: int,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    item_changes: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> int | None:
     """Bump the meeting's version and record MeetingChanged (live pushes it after commit).
 
     `changes` (column → value) are written in the same statement: the live controls'
-    one-statement path. The loaded meeting, if any, gets them and the new version, which is
-    returned (None if the meeting is gone)."""
+    one-statement path. `item_changes` names agenda item columns the caller already wrote in
+    this transaction outside the ORM (the live timer's spent seconds), so a push can still
+    build on the previous state. The loaded meeting, if any, gets the changes and the new
+    version, which is returned (None if the meeting is gone)."""
     pending = bool(session.new or session.dirty or session.deleted)
     session.flush()
     # In SQL (version + 1), not read-modify-write, so concurrent commits never lose a bump;
@@ -47,7 +53,8 @@ def touch(
     statement = _BUMP_VERSION.values(**changes) if changes else _BUMP_VERSION
     version = run(session, statement, {"meeting_id": meeting_id}).scalar_one_or_none()
     only = dict(changes) if changes and not pending else None
-    record(session, MeetingChanged(meeting_id, version, only))
+    items = dict(item_changes) if only is not None and item_changes else None
+    record(session, MeetingChanged(meeting_id, version, only, items))
     meeting = session.identity_map.get(identity_key(Meeting, meeting_id))
     if isinstance(meeting, Meeting) and version is not None:
         for name, value in (changes or {}).items():
@@ -68,6 +75,8 @@ class MeetingRow:
     current_item_id: int | None
     version: int
     secretary_ids: frozenset[int]
+    paused_at: datetime | None = None
+    item_started_at: datetime | None = None
 
 
 # One statement with the co-secretaries (a row each, or one row of NULL).
@@ -80,6 +89,8 @@ _ROW = (
         col(Meeting.current_item_id),
         col(Meeting.version),
         col(MeetingSecretary.user_id),
+        col(Meeting.paused_at),
+        col(Meeting.item_started_at),
     )
     .outerjoin(MeetingSecretary, col(MeetingSecretary.meeting_id) == col(Meeting.id))
     .where(col(Meeting.id) == bindparam("meeting_id"))
@@ -97,7 +108,9 @@ def meeting_row(session: Session, meeting_id: int, *, lock: bool = False) -> Mee
     secretaries = {r[6] for r in found if r[6] is not None}
     if first[1] is not None:
         secretaries.add(first[1])
-    meeting_id_, secretary_id, chair_id, status, current_item_id, version, _ = first
+    meeting_id_, secretary_id, chair_id, status, current_item_id, version, _, paused, started = (
+        first
+    )
     return MeetingRow(
         meeting_id_,
         secretary_id,
@@ -106,6 +119,8 @@ def meeting_row(session: Session, meeting_id: int, *, lock: bool = False) -> Mee
         current_item_id,
         version,
         frozenset(secretaries),
+        paused,
+        started,
     )
 
 
