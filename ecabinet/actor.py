@@ -22,6 +22,9 @@ class Actor:
     attendee_id: int | None = None
     meeting_id: int | None = None  # set for attendees: the one meeting their token opens
     device_id: int | None = None  # an attendee's tablet (pickup.devices), when known
+    # A paired room screen (live.screens): neither staff nor attendee; it may only watch
+    # its meeting's room (Perm.VIEW_ROOM). meeting_id names that meeting.
+    screen_id: int | None = None
     name: str = ""
     # When the credential behind this actor stops holding (a token's expiry); None: no fixed
     # end. Open sockets are cut at that moment, not at their next event.
@@ -41,6 +44,10 @@ class Actor:
     def is_attendee(self) -> bool:
         return self.attendee_id is not None
 
+    @property
+    def is_screen(self) -> bool:
+        return self.screen_id is not None
+
     @classmethod
     def staff(cls, user_id: int, role: Role, name: str = "") -> Actor:
         return cls(user_id=user_id, role=role, name=name)
@@ -48,6 +55,10 @@ class Actor:
     @classmethod
     def attendee(cls, attendee_id: int, meeting_id: int, name: str = "") -> Actor:
         return cls(attendee_id=attendee_id, meeting_id=meeting_id, name=name)
+
+    @classmethod
+    def screen(cls, screen_id: int, meeting_id: int, name: str = "") -> Actor:
+        return cls(screen_id=screen_id, meeting_id=meeting_id, name=name)
 
 
 # The command line, the demo seeder and jobs act as the system: an administrator whose

@@ -16,10 +16,11 @@ from sqlmodel import Session
 
 from ecabinet.actor import Actor
 
-Kind = Literal["staff", "api", "attendee", "device"]
+Kind = Literal["staff", "api", "attendee", "device", "screen"]
 
 # Where a browser's session keeps its credentials (Flask's signed, HttpOnly cookie).
 DEVICE_KEY = "device"  # a tablet's device session: its own random secret (pickup.devices)
+SCREEN_KEY = "screen"  # a room screen's random secret (live.screens), pending or paired
 # Sessions opened before device sessions kept the card's raw token here.
 LEGACY_TOKEN_KEY = "attendee_token"  # noqa: S105  (a session key, not a secret)
 
@@ -76,10 +77,13 @@ def from_session(data: Mapping[str, Any]) -> Credentials | None:
         return Credentials("staff", user_id=int(data["uid"]), session_version=int(data["sv"]))
     if DEVICE_KEY in data:
         return Credentials("device", token=str(data[DEVICE_KEY]))
+    if SCREEN_KEY in data:
+        return Credentials("screen", token=str(data[SCREEN_KEY]))
     if LEGACY_TOKEN_KEY in data:
         return Credentials("attendee", token=str(data[LEGACY_TOKEN_KEY]))
     return None
 
 
 def is_delegate_session(data: Mapping[str, Any]) -> bool:
-    return DEVICE_KEY in data or LEGACY_TOKEN_KEY in data
+    """A session holding a tablet's or a room screen's credential (not a staff login)."""
+    return DEVICE_KEY in data or LEGACY_TOKEN_KEY in data or SCREEN_KEY in data

@@ -143,16 +143,16 @@ def build_openapi(app: Flask) -> dict[str, Any]:
                 "parameters": parameters,
                 "responses": {},
             }
-            status = str(doc["status"])
-            if doc["response"] is not None:
-                ref = _schema_ref(doc["response"], components)
-                schema = {"type": "array", "items": ref} if doc["many"] else ref
-                operation["responses"][status] = {
-                    "description": "OK",
-                    "content": {"application/json": {"schema": schema}},
-                }
-            else:
-                operation["responses"][status] = {"description": "OK"}
+            for status in (str(doc["status"]), *(str(s) for s in doc.get("also", ()))):
+                if doc["response"] is not None:
+                    ref = _schema_ref(doc["response"], components)
+                    schema = {"type": "array", "items": ref} if doc["many"] else ref
+                    operation["responses"][status] = {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": schema}},
+                    }
+                else:
+                    operation["responses"][status] = {"description": "OK"}
             for error_status in ("400", "401", "403", "404", "409", "422", "429"):
                 operation["responses"][error_status] = _error_response()
             if doc["body"] is not None:

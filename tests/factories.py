@@ -192,3 +192,16 @@ def make_document(
     inspect_document(database, storage, document_id=uploaded.id, limits=PdfLimits())
     with database.unit_of_work(write=False) as session:
         return DocumentPublic.model_validate(session.get(Document, uploaded.id))
+
+
+def make_screen(database: Database, meeting: MeetingFixture) -> tuple[int, str]:
+    """A room screen paired to the meeting by its chair: (screen id, the cookie's secret)."""
+    from ecabinet.live import screens
+
+    with database.unit_of_work() as session:
+        pending = screens.start_pairing(session)
+    with database.unit_of_work() as session:
+        paired = screens.pair_screen(
+            session, actor=meeting.chair.actor, meeting_id=meeting.id, code=pending.code
+        )
+    return paired.id, pending.secret

@@ -32,6 +32,7 @@ from tests.factories import (
     make_document,
     make_meeting,
     make_printout,
+    make_screen,
     make_token,
 )
 
@@ -103,6 +104,8 @@ def test_public_routes_are_the_expected_few(app: Flask) -> None:
         "/ma",
         "/p/<token>",
         "/p/<token>/qr.png",
+        "/screen",  # a room screen before pairing: shows a code, holds no credential yet
+        "/screen/status",
         "/v/<code>",
     ]
 
@@ -123,7 +126,7 @@ def _counts(database: Database, meeting_id: int) -> tuple[int, ...]:
 
 
 @pytest.fixture
-def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
+def target(app_db: Database, app_storage: Storage) -> dict[str, int | str]:
     """Meeting A with one of everything, whose ids the outsiders try."""
     meeting = make_meeting(app_db)
     document = make_document(app_db, app_storage, meeting)
@@ -134,12 +137,14 @@ def target(app_db: Database, app_storage: Storage) -> dict[str, int]:
         "meeting_id": meeting.id,
         "item_id": meeting.item_ids[0],
         "document_id": document.id,
-        "number": 1,  # the document's first revision
+        "number": 1,  # the document's first revision (and first page)
+        "sha256": document.sha256,  # the PDF its page images show
         "attendee_id": (attendee_id := make_attendee(app_db, meeting, phone="0912111222")),
         "device_id": make_device(app_db, meeting, attendee_id),
         "printout_id": make_printout(app_db, app_storage, meeting),
         "alert_id": make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
         "job_id": job_id,
+        "screen_id": make_screen(app_db, meeting)[0],
         "user_id": meeting.secretary.id,  # accounts: administrators only, 403 to the others
     }
 
@@ -164,10 +169,10 @@ def _send(client: FlaskClient, method: str, url: str, csrf: str | None) -> int:
 
 
 def test_other_meetings_staff_get_404_and_change_nothing(
-    app: Flask, client: FlaskClient, login: Login, app_db: Database, target: dict[str, int]
+    app: Flask, client: FlaskClient, login: Login, app_db: Database, target: dict[str, int | str]
 ) -> None:
     outsider = make_meeting(app_db)  # its secretary and chair belong to another meeting
-    before = _counts(app_db, target["meeting_id"])
+    before = _counts(app_db, int(target["meeting_id"]))
     for staff in (outsider.secretary, outsider.chair):
         csrf = login.as_staff(staff)
         for rule, method, endpoint in _object_routes(app):
@@ -175,26 +180,26 @@ def test_other_meetings_staff_get_404_and_change_nothing(
             # Jobs belong to no meeting: their routes are for administrators, 403 to others.
             expected = 403 if perm_of(app, endpoint) == Perm.MANAGE_USERS else 404
             assert _send(client, method, url, csrf) == expected, f"{staff.role} {method} {url}"
-    assert _counts(app_db, target["meeting_id"]) == before
+    assert _counts(app_db, int(target["meeting_id"])) == before
 
 
 def test_attendees_of_other_meetings_get_nothing(
-    app: Flask, client: FlaskClient, app_db: Database, target: dict[str, int]
+    app: Flask, client: FlaskClient, app_db: Database, target: dict[str, int | str]
 ) -> None:
     outsider = make_meeting(app_db)
     client.get(f"/p/{make_token(app_db, outsider)}")
-    before = _counts(app_db, target["meeting_id"])
+    before = _counts(app_db, int(target["meeting_id"]))
     csrf = re.search(
         r'csrf-token" content="([^"]+)"', client.get("/tablet").get_data(as_text=True)
     ).group(1)
     for rule, method, _endpoint in _object_routes(app):
         url = PARAM.sub(lambda m: str(target[m.group(1)]), rule)
         assert _send(client, method, url, csrf) in (403, 404), f"attendee {method} {url}"
-    assert _counts(app_db, target["meeting_id"]) == before
+    assert _counts(app_db, int(target["meeting_id"])) == before
 
 
 def test_anonymous_reaches_only_public_routes(
-    app: Flask, client: FlaskClient, target: dict[str, int]
+    app: Flask, client: FlaskClient, target: dict[str, int | str]
 ) -> None:
     for rule, method, endpoint in routes(app):
         if perm_of(app, endpoint) == Perm.PUBLIC or "<token>" in rule:

@@ -31,7 +31,7 @@ def list_items(meeting_id: int) -> Response:
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
-@requires(Perm.EDIT_MEETING)
+@requires(Perm.EDIT_AGENDA)
 @api_doc(summary="Add an agenda item", body=AgendaItemCreate, response=AgendaItemPublic, status=201)
 def add_item(meeting_id: int) -> Response:
     data = parse_body(AgendaItemCreate)
@@ -42,7 +42,7 @@ def add_item(meeting_id: int) -> Response:
 
 
 @bp.route("/agenda/<int:item_id>", methods=["PATCH"])
-@requires(Perm.EDIT_MEETING)
+@requires(Perm.EDIT_AGENDA)
 @api_doc(summary="Change an agenda item", body=AgendaItemUpdate, response=AgendaItemPublic)
 def update_item(item_id: int) -> Response:
     data = parse_body(AgendaItemUpdate)
@@ -53,7 +53,7 @@ def update_item(item_id: int) -> Response:
 
 
 @bp.route("/agenda/<int:item_id>/move", methods=["POST"])
-@requires(Perm.EDIT_MEETING)
+@requires(Perm.EDIT_AGENDA)
 @api_doc(
     summary="Move an agenda item (with its sub-items) to a position, or under another item",
     body=AgendaItemMove,
@@ -71,7 +71,7 @@ def move_item(item_id: int) -> Response:
 
 
 @bp.route("/agenda/<int:item_id>", methods=["DELETE"])
-@requires(Perm.EDIT_MEETING)
+@requires(Perm.EDIT_AGENDA)
 @api_doc(summary="Delete an agenda item", status=204)
 def delete_item(item_id: int) -> Response:
     with database().unit_of_work() as db_session:

@@ -14,11 +14,11 @@ from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.numbering import number_items
 from ecabinet.agenda.schemas import AgendaItemCreate, AgendaItemPublic, AgendaItemUpdate
 from ecabinet.db import run
-from ecabinet.errors import Conflict, Forbidden, Invalid, NotFound
+from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.events import audit
 from ecabinet.meetings import service as meetings
 from ecabinet.meetings.models import Meeting, MeetingStatus
-from ecabinet.permissions import Perm, meeting_perms
+from ecabinet.permissions import Perm
 
 MAX_ITEMS = 500
 
@@ -52,12 +52,8 @@ def load_meeting_for_edit(session: Session, actor: Actor, meeting_id: int) -> Me
     """The meeting whose agenda `actor` may change: its secretaries always (until it ends),
     and its chair while the meeting is live (items added, renamed, moved from the console)."""
     meeting = meetings.load_meeting(
-        session, actor=actor, meeting_id=meeting_id, perm=Perm.VIEW_MEETING
+        session, actor=actor, meeting_id=meeting_id, perm=Perm.EDIT_AGENDA
     )
-    granted = meeting_perms(actor, meeting)
-    live_edit = Perm.CONTROL_LIVE in granted and meeting.status == MeetingStatus.LIVE
-    if Perm.EDIT_MEETING not in granted and not live_edit:
-        raise Forbidden()
     meetings.require_editable(meeting)
     return meeting
 

@@ -36,6 +36,8 @@ ACTIONS = {
     "document.update": "Sửa thông tin tài liệu",
     "document.audience": "Đổi người được xem tài liệu",
     "links.issue": "Cấp liên kết máy tính bảng",
+    "screen.pair": "Ghép nối màn hình phòng họp",
+    "screen.revoke": "Thu hồi màn hình phòng họp",
 }
 FIELDS = {
     "title": "Tên",

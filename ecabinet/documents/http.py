@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -115,6 +116,14 @@ def _readable_at(
     actor: Actor, document_id: int, *, via: str, number: int | None = None
 ) -> tuple[Document, Confidentiality]:
     """As _readable, with the level the document is handled at."""
+    document, level = viewable(actor, document_id)
+    record_viewing(actor, document, level, via=via, number=number)
+    return document, level
+
+
+def viewable(actor: Actor, document_id: int) -> tuple[Document, Confidentiality]:
+    """The document `actor` may read (service.get_document's rule), and the level it is
+    handled at. Record the viewing (record_viewing) before any of its bytes leave."""
     with database().unit_of_work(write=False) as db_session:
         document = service.get_document(
             db_session, actor=actor, document_id=document_id, perm=Perm.VIEW_MEETING
@@ -122,6 +131,18 @@ def _readable_at(
         meeting = db_session.get(Meeting, document.meeting_id)  # loaded by get_document
         assert meeting is not None
         level = access.level_of(document.confidentiality, meeting.confidentiality)
+    return document, level
+
+
+def record_viewing(
+    actor: Actor,
+    document: Document,
+    level: Confidentiality,
+    *,
+    via: str,
+    number: int | None = None,
+) -> None:
+    """A Mật / Tối mật document's viewing, recorded (access.py); nothing for a normal one."""
     if access.is_secret(level):
         with database().unit_of_work() as db_session:
             access.record_viewing(
@@ -132,7 +153,57 @@ def _readable_at(
                 revision=document.revision if number is None else number,
                 via=via,
             )
-    return document, level
+
+
+@dataclass(frozen=True)
+class ViewerPdf:
+    """The PDF one viewer reads of a document."""
+
+    path: Path
+    sha256: str
+    stamped: bool  # a delegate's own stamped copy (watermark.py)
+    converted: bool  # a Word / Excel file's PDF conversion
+
+
+def viewer_pdf(
+    actor: Actor, document: Document, level: Confidentiality, *, issue: bool = True
+) -> ViewerPdf | None:
+    """The PDF `actor` reads of `document`, as /documents/{id}/file serves it to them (and
+    page images are rendered from): the file itself, or a Word / Excel file's conversion; for
+    a delegate and a Mật / Tối mật document, their own stamped copy of it (made now, unless
+    `issue` is False: then None if they have none yet). None: no PDF to read."""
+    if document.content_type == office.PDF:
+        sha256 = document.sha256
+    elif document.pdf_sha256:
+        sha256 = document.pdf_sha256
+    else:
+        return None
+    converted = document.content_type != office.PDF
+    if not (actor.is_attendee and access.is_secret(level)):
+        return ViewerPdf(storage().path_for(sha256), sha256, False, converted)
+    assert document.id is not None
+    copy: watermark.Copy | None
+    if issue:
+        copy = watermark.ensure_copy(
+            database(),
+            storage(),
+            document_id=document.id,
+            revision=document.revision,
+            source_sha256=sha256,
+            attendee_id=actor.attendee_id or 0,
+            holder=actor.name,
+            level=CONFIDENTIALITY_LABELS[level].upper(),
+            timezone=str(current_app.config["TIMEZONE"]),
+        )
+    else:
+        copy = watermark.find_copy(
+            database(),
+            storage(),
+            document_id=document.id,
+            revision=document.revision,
+            attendee_id=actor.attendee_id or 0,
+        )
+    return None if copy is None else ViewerPdf(copy.path, copy.sha256, True, converted)
 
 
 def send_revision(actor: Actor, document_id: int, number: int) -> Response:
@@ -169,35 +240,23 @@ def send_document(actor: Actor, document_id: int) -> Response:
         with database().unit_of_work() as db_session:
             access.record_opened(db_session, document_id=document_id, attendee_id=actor.attendee_id)
     stamped = actor.is_attendee and access.is_secret(level)  # a delegate's own copy
-    if stamped:
-        original = False  # delegates never get a Mật original: it would carry no name
-    sha256, mimetype, name = document.sha256, document.content_type, document.filename
-    if document.content_type != office.PDF:
-        if document.pdf_sha256 and not original:
-            sha256, mimetype = document.pdf_sha256, office.PDF
+    # Delegates never get a Mật original: it would carry no name.
+    pdf = viewer_pdf(actor, document, level) if stamped or not original else None
+    if pdf is not None:
+        path, sha256, mimetype, name = pdf.path, pdf.sha256, office.PDF, document.filename
+        if pdf.converted:
             name = name.rsplit(".", 1)[0] + ".pdf"
-        elif stamped:
-            raise Forbidden(
-                "Tài liệu mật này chỉ đọc được dưới dạng PDF có ghi tên người nhận, mà chưa có "
-                "bản PDF. Vui lòng liên hệ thư ký cuộc họp.",
-                code="secret_needs_pdf",
-            )
-        else:
-            download = True  # a browser cannot show it: save it
-    path = storage().path_for(sha256)
-    if stamped:
-        copy = watermark.ensure_copy(
-            database(),
-            storage(),
-            document_id=document_id,
-            revision=document.revision,
-            source_sha256=sha256,
-            attendee_id=actor.attendee_id or 0,
-            holder=actor.name,
-            level=CONFIDENTIALITY_LABELS[level].upper(),
-            timezone=str(current_app.config["TIMEZONE"]),
+    elif stamped:
+        raise Forbidden(
+            "Tài liệu mật này chỉ đọc được dưới dạng PDF có ghi tên người nhận, mà chưa có "
+            "bản PDF. Vui lòng liên hệ thư ký cuộc họp.",
+            code="secret_needs_pdf",
         )
-        path, sha256 = copy.path, copy.sha256
+    else:
+        sha256, mimetype, name = document.sha256, document.content_type, document.filename
+        path = storage().path_for(sha256)
+        if document.content_type != office.PDF:
+            download = True  # a browser cannot show it: save it
     response = send_stored(
         path, mimetype=mimetype, download_name=name, as_attachment=download, etag=sha256
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -151,3 +152,23 @@ class AudienceUpdate(BaseModel):
 class AudiencePublic(BaseModel):
     audience: str
     attendee_ids: list[int]
+
+
+class PagePublic(BaseModel):
+    number: int = Field(description="1 for the first page")
+    url: str = Field(description="The page image (WebP); what it shows never changes")
+    width: int = Field(description="Pixels")
+    height: int = Field(description="Pixels")
+
+
+class PagesPublic(BaseModel):
+    """A document's page images for one viewer (GET /api/v1/documents/{id}/pages)."""
+
+    status: Literal["ready", "rendering"] = Field(
+        description="ready: `pages` lists them; rendering (HTTP 202): ask again in a second"
+    )
+    page_count: int
+    sha256: str | None = Field(
+        default=None, description="With ready: the PDF the images show (this viewer's)"
+    )
+    pages: list[PagePublic] | None = Field(default=None, description="With ready")

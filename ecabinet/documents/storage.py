@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,8 +156,12 @@ class Storage:
         blob.temp_path.unlink(missing_ok=True)
 
     def delete(self, sha256: str) -> None:
+        """The blob, then what was derived from it. In that order: a page render still
+        writing checks for the blob after its last write (documents.pages), so whichever
+        finishes last, nothing derived outlives the blob."""
         self.path_for(sha256).unlink(missing_ok=True)
         self.thumbnail_path(sha256).unlink(missing_ok=True)
+        shutil.rmtree(self.pages_dir(sha256), ignore_errors=True)
 
     def thumbnail_path(self, sha256: str) -> Path:
         """A blob's first-page PNG: derived data, kept and deleted with the blob."""
@@ -167,19 +172,29 @@ class Storage:
         """A scratch file in tmp/ (removed at start-up if a crash leaves it)."""
         return self.tmp / f"work-{secrets.token_hex(8)}{suffix}"
 
+    def pages_dir(self, sha256: str) -> Path:
+        """A blob's page images (documents.pages): derived data, deleted with the blob."""
+        self.path_for(sha256)  # validates the name
+        return self.root / "pages" / sha256[:2] / sha256
+
     def keep_thumbnail(self, sha256: str, rendered: Path) -> None:
-        final = self.thumbnail_path(sha256)
+        self.place(rendered, self.thumbnail_path(sha256))
+
+    def place(self, rendered: Path, final: Path) -> None:
+        """A file a child process wrote in tmp/ (a first page, a page image) moved to
+        `final`: sealed, since a page says as much as the document, and whole or not at
+        all (written beside tmp/, then renamed)."""
         final.parent.mkdir(parents=True, exist_ok=True)
         if self.ring is None:
             os.replace(rendered, final)
-        else:  # a first page says as much as the document: sealed too
+        else:
             self.note_key()
             sealing.seal_file(rendered, final, self.ring, self.tmp)
             rendered.unlink(missing_ok=True)
 
     def stored_files(self) -> Iterator[Path]:
-        """Every file kept here (blobs, first pages, stamped copies, printouts): what a key
-        rotation seals again. Not partial writes, intents or the SEALED marker."""
+        """Every file kept here (blobs, first pages, page images, stamped copies, printouts):
+        what a key rotation seals again. Not partial writes, intents or the SEALED marker."""
         for path in sorted(self.root.rglob("*")):
             if not path.is_file() or path.name.startswith(".") or path.name == sealing.MARKER:
                 continue

@@ -184,9 +184,10 @@ def recover_interrupted(database: Database, storage: Storage) -> int:
     with database.unit_of_work(write=False) as session:
         keep = {sha for sha, _ in pending if service.is_referenced(session, sha)}
     for sha, marker in pending:
-        if sha not in keep and storage.path_for(sha).exists():
-            storage.delete(sha)
-            removed += 1
+        if sha not in keep:
+            if storage.path_for(sha).exists():
+                removed += 1
+            storage.delete(sha)  # its page images too, even if the blob went before the crash
         storage.settle(marker)
     if removed:
         log.warning("removed %d file(s) left by an interrupted upload or deletion", removed)

@@ -6,7 +6,7 @@ streams around its own ("q" before, "Q, then the stamp" after), so no page's con
 or rewritten: 30 pages in about 25 ms where pypdf's merge_page takes 60. The original file is
 never touched (a digital signature on it stays valid); copies are made once per revision and
 delegate, kept by the stamped file's SHA-256 under stamped/<document id>/, and served from
-there with Range support like any file.
+there with Range support like any file (its page images, documents.pages, beside it).
 """
 
 from __future__ import annotations
@@ -204,6 +204,25 @@ def ensure_copy(
             storage.write(path, stamped)  # its file went missing: ours has the same pages
             return Copy(path, sha, row.copy_number)
     return Copy(path, final, row.copy_number)
+
+
+def find_copy(
+    database: Database, storage: Storage, *, document_id: int, revision: int, attendee_id: int
+) -> Copy | None:
+    """The delegate's stamped copy of this revision if it was made (ensure_copy), else None:
+    a look that issues nothing."""
+    with database.unit_of_work(write=False) as session:
+        row = session.exec(
+            select(StampedCopy).where(
+                StampedCopy.document_id == document_id,
+                StampedCopy.revision == revision,
+                StampedCopy.attendee_id == attendee_id,
+            )
+        ).first()
+    if row is None or not row.sha256:
+        return None
+    path = copy_path(storage, document_id, row.sha256)
+    return Copy(path, row.sha256, row.copy_number) if path.is_file() else None
 
 
 def _copy_row(

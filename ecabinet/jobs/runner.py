@@ -56,6 +56,14 @@ class JobRunner:
         self._stop.set()
         self._wake.set()
 
+    def extend_lease(self, job: ClaimedJob) -> bool:
+        """Called by a handler between the steps of long work (a thousand pages to render):
+        its job stays this worker's for another lease. False if it was already lost."""
+        with self.database.unit_of_work() as session:
+            return service.extend_lease(
+                session, job_id=job.id, worker=self.worker, lease=self.lease
+            )
+
     def run_once(self) -> bool:
         """Claim one due job and run it. False when none was due."""
         with self.database.unit_of_work() as session:

@@ -217,19 +217,46 @@ def backoff(attempts: int) -> timedelta:
     return delay * jitter
 
 
+def extend_lease(
+    session: Session, *, job_id: int, worker: str, lease: timedelta, now: datetime | None = None
+) -> bool:
+    """A long handler's heartbeat: `worker` holds its job for another `lease` from now.
+    False if it had lost the job (its lease ran out and another worker took it)."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.RUNNING or job.locked_by != worker:
+        return False
+    job.lease_until = (now or utcnow()) + lease
+    session.add(job)
+    return True
+
+
 def retry(session: Session, *, actor: Actor, job_id: int) -> Job:
     """Queue a failed or cancelled job again, now, with a fresh set of attempts."""
     require_global(actor, Perm.MANAGE_USERS)
     job = get_job(session, job_id)
     if job.state not in (JobState.FAILED, JobState.CANCELLED):
         raise Conflict("Chỉ chạy lại được việc đã lỗi hoặc đã hủy.", code="job_not_retryable")
+    run_again(session, job)
+    return job
+
+
+def run_again(session: Session, job: Job, payload: Mapping[str, Any] | None = None) -> None:
+    """Queue a finished job again, now, under its key, with a fresh set of attempts (and a
+    new payload, if given): for an effect undone since it ran, such as a derived file that
+    was deleted with its source and is asked for again."""
     job.state, job.attempts, job.run_at = JobState.QUEUED, 0, utcnow()
     job.finished_at = None
+    if payload is not None:
+        job.payload = json.dumps(dict(payload), ensure_ascii=False, sort_keys=True)
     session.add(job)
     session.flush()
     assert job.id is not None
     record(session, JobQueued(job.id, job.kind))
-    return job
+
+
+def find_job(session: Session, *, key: str) -> Job | None:
+    """The job enqueued under an idempotency key, in whatever state it is."""
+    return session.exec(select(Job).where(Job.idempotency_key == key)).first()
 
 
 def cancel(session: Session, *, actor: Actor, job_id: int) -> Job:

@@ -12,11 +12,13 @@ def init_app(app: Flask) -> None:
     from flask_socketio import SocketIO
 
     from ecabinet.events import AccessRevoked
-    from ecabinet.live import api, publish, routes
+    from ecabinet.live import api, publish, routes, screens
     from ecabinet.live.connections import Budgets
     from ecabinet.live.guard import refuse_reserved_events
     from ecabinet.live.namespace import LiveNamespace
+    from ecabinet.live.scopes import register_scopes
 
+    register_scopes(app.extensions["ecabinet.scopes"])
     socketio: SocketIO = app.extensions["socketio"]
     database = app.extensions["ecabinet.db"]
 
@@ -47,3 +49,5 @@ def init_app(app: Flask) -> None:
     refuse_reserved_events(socketio.server)
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.screens_bp)
+    app.extensions["ecabinet.credentials"].register("screen", screens.resolve_screen_credentials)

@@ -5,21 +5,34 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
+from ecabinet import limits
 from ecabinet.errors import NotFound
+from ecabinet.live import screens
 from ecabinet.live.control import Action, control_limit, run_control
 from ecabinet.live.schemas import (
     AnnounceRequest,
     ControlArgs,
     JumpRequest,
     LiveResult,
+    PairScreenRequest,
     PresentRequest,
+    ScreenPublic,
 )
 from ecabinet.live.state import state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import Perm
-from ecabinet.web import actor_or_401, api_doc, parse_body, request_session, requires, to_json
+from ecabinet.web import (
+    actor_or_401,
+    api_doc,
+    database,
+    parse_body,
+    request_session,
+    requires,
+    to_json,
+)
 
 bp = Blueprint("live_api", __name__, url_prefix="/api/v1/meetings/<int:meeting_id>")
+screens_bp = Blueprint("screens_api", __name__, url_prefix="/api/v1/screens")
 
 
 @bp.route("/state", methods=["GET"])
@@ -120,3 +133,42 @@ def present(meeting_id: int) -> Response:
 @api_doc(summary="End the meeting", response=LiveResult)
 def end(meeting_id: int) -> Response:
     return _control(meeting_id, "end")
+
+
+@bp.route("/screens", methods=["GET"])
+@requires(Perm.CONTROL_LIVE)
+@api_doc(summary="The meeting's room screens, newest first", response=ScreenPublic, many=True)
+def list_screens(meeting_id: int) -> Response:
+    with database().unit_of_work(write=False) as db_session:
+        found = screens.list_screens(db_session, actor=actor_or_401(), meeting_id=meeting_id)
+    return to_json([ScreenPublic.model_validate(s, from_attributes=True) for s in found])
+
+
+@bp.route("/screens", methods=["POST"])
+@requires(Perm.CONTROL_LIVE)
+@api_doc(
+    summary="Pair the room screen showing this code to the meeting",
+    body=PairScreenRequest,
+    response=ScreenPublic,
+    status=201,
+)
+def pair_screen(meeting_id: int) -> Response:
+    actor = actor_or_401()
+    data = parse_body(PairScreenRequest)
+    limits.hit("SCREEN_CODE_LIMIT", f"user:{actor.user_id}")  # six digits: no guessing
+    with database().unit_of_work() as db_session:
+        paired = screens.pair_screen(
+            db_session, actor=actor, meeting_id=meeting_id, code=data.code, name=data.name
+        )
+    return to_json(ScreenPublic.model_validate(paired, from_attributes=True), 201)
+
+
+@screens_bp.route("/<int:screen_id>/revoke", methods=["POST"])
+@requires(Perm.CONTROL_LIVE)
+@api_doc(
+    summary="Cut a room screen off (its connection closes within a second)", response=ScreenPublic
+)
+def revoke_screen(screen_id: int) -> Response:
+    with database().unit_of_work() as db_session:
+        revoked = screens.revoke_screen(db_session, actor=actor_or_401(), screen_id=screen_id)
+    return to_json(ScreenPublic.model_validate(revoked, from_attributes=True))

@@ -77,6 +77,7 @@ class Connection:
     user_id: int | None = None  # who it is, so a revocation finds its connections at once
     attendee_id: int | None = None
     name: str = ""  # shown to the chair in "who is connected"
+    screen: bool = False  # a paired room screen: it gets the room's view, no documents
     in_flight: int = 0
 
 
@@ -135,6 +136,7 @@ class Connections:
         user_id: int | None = None,
         attendee_id: int | None = None,
         name: str = "",
+        screen: bool = False,
     ) -> Connection:
         with self._lock:
             key = credential_key(creds)
@@ -148,6 +150,7 @@ class Connections:
                 user_id=user_id,
                 attendee_id=attendee_id,
                 name=name,
+                screen=screen,
             )
             self._by_sid[sid] = connection
             if user_id is not None:

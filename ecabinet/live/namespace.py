@@ -21,6 +21,8 @@ from sqlmodel import Session, col, select
 from ecabinet.actor import Actor
 from ecabinet.credentials import CredentialResolvers, Credentials, from_session
 from ecabinet.db import Database
+from ecabinet.documents.access import record_opened
+from ecabinet.documents.service import get_document
 from ecabinet.errors import AppError, NotFound
 from ecabinet.events import AccessRevoked
 from ecabinet.live.connections import Budgets, Connection, Connections, Refused
@@ -29,6 +31,7 @@ from ecabinet.live.guard import REFUSALS, Ack, error_ack, parse, socket_event
 from ecabinet.live.publish import room_for
 from ecabinet.live.schemas import (
     ControlArgs,
+    DocumentRef,
     MeetingRef,
     SocketAnnounce,
     SocketJump,
@@ -167,7 +170,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 continue
             for room in rooms[sid]:
                 meeting_id = int(room.split(":", 1)[1])
-                if actor.is_attendee:
+                if actor.is_attendee or actor.is_screen:
                     allowed = actor.meeting_id == meeting_id
                 else:
                     meeting = meetings.get(meeting_id)
@@ -232,6 +235,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             user_id=actor.user_id,
             attendee_id=actor.attendee_id,
             name=actor.name,
+            screen=actor.is_screen,
         )
         if self._watcher is None:
             self._watcher = self.socketio.start_background_task(self._watch_expiries)
@@ -259,6 +263,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         of the staff to tell. Read from this process's connections only."""
         delegates: dict[int, str] = {}
         staff: list[str] = []
+        screens = 0
         members = self.socketio.server.manager.get_participants(
             self.namespace, room_for(meeting_id)
         )
@@ -268,12 +273,15 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
                 continue
             if connection.attendee_id is not None:
                 delegates[connection.attendee_id] = connection.name
+            elif connection.screen:
+                screens += 1
             elif connection.user_id is not None:
                 staff.append(sid)
         payload = {
             "meeting_id": meeting_id,
             "tablets": len(delegates),
             "staff": len(staff),
+            "screens": screens,
             "delegates": [
                 {"attendee_id": a, "name": n} for a, n in sorted(delegates.items(), key=_by_name)
             ],
@@ -331,7 +339,8 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         for sid, _eio in self.socketio.server.manager.get_participants(self.namespace, room):
             connection = self.connections.get(sid)
             if connection is not None:
-                groups.setdefault(current.view_of(connection.attendee_id), []).append(sid)
+                view = current.view_of(connection.attendee_id, screen=connection.screen)
+                groups.setdefault(view, []).append(sid)
         for view, sids in groups.items():
             self.socketio.emit(
                 "meeting:state", current.for_view(view), to=sids, namespace=self.namespace
@@ -343,7 +352,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
             raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
         return {"ok": True, "state": state}
 
-    @socket_event(Perm.VIEW_MEETING)
+    @socket_event(Perm.VIEW_ROOM)
     def on_meeting_join(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by every client after connecting. Joins room meeting:<id>; acks the full state."""
         ref = parse(MeetingRef, data)
@@ -356,19 +365,33 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         self.presence_changed(ref.meeting_id)
         return self._state_ack(db_session, actor, ref.meeting_id)
 
-    @socket_event(Perm.VIEW_MEETING)
+    @socket_event(Perm.VIEW_ROOM)
     def on_meeting_sync(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client that saw a version gap or reconnected. Acks the full state."""
         meeting_id = parse(MeetingRef, data).meeting_id
         require_viewer(db_session, actor=actor, meeting_id=meeting_id)
         return self._state_ack(db_session, actor, meeting_id)
 
-    @socket_event(Perm.VIEW_MEETING)
+    @socket_event(Perm.VIEW_ROOM)
     def on_meeting_leave(self, actor: Actor, data: Any, db_session: Session) -> Ack:
         """Sent by a client leaving a meeting's page without disconnecting."""
         meeting_id = parse(MeetingRef, data).meeting_id
         leave_room(room_for(meeting_id))
         self.presence_changed(meeting_id)
+        return {"ok": True}
+
+    @socket_event(Perm.VIEW_MEETING, write=True)
+    def on_document_opened(self, actor: Actor, data: Any, db_session: Session) -> Ack:
+        """Tablet → server, with document_id: the delegate opened a document read ahead
+        (from the tablet's cache, so no request of the file tells the server). Recorded for
+        the secretary's pickup status, once per document and delegate."""
+        ref = parse(DocumentRef, data)
+        document = get_document(
+            db_session, actor=actor, document_id=ref.document_id, perm=Perm.VIEW_MEETING
+        )
+        if actor.attendee_id is not None:
+            assert document.id is not None
+            record_opened(db_session, document_id=document.id, attendee_id=actor.attendee_id)
         return {"ok": True}
 
     def _control(self, actor: Actor, data: Any, action: Action, db_session: Session) -> Ack:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request, session
+from werkzeug.wrappers import Response
 
+from ecabinet import limits
+from ecabinet.credentials import SCREEN_KEY
+from ecabinet.live import screens
 from ecabinet.live.state import MeetingState, state_for
 from ecabinet.meetings.service import load_meeting
 from ecabinet.permissions import Perm, meeting_perms
-from ecabinet.web import actor_or_401, database, requires
+from ecabinet.web import actor_or_401, current_actor, database, requires, to_json
 
 bp = Blueprint("live", __name__)
 
@@ -18,7 +22,10 @@ def _page(template: str, meeting_id: int, perm: Perm) -> str:
         meeting = load_meeting(db_session, actor=actor, meeting_id=meeting_id, perm=perm)
         state: MeetingState | None = state_for(db_session, meeting_id, actor)
         perms = meeting_perms(actor, meeting)
-    return render_template(template, state=state, actor=actor, perms=perms, Perm=Perm)
+        public_code = meeting.public_code
+    return render_template(
+        template, state=state, actor=actor, perms=perms, Perm=Perm, public_code=public_code
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/chair")
@@ -39,3 +46,43 @@ def tablet() -> str:
     actor = actor_or_401()
     assert actor.meeting_id is not None
     return _page("live/tablet.html", actor.meeting_id, Perm.VIEW_MEETING)
+
+
+@bp.route("/screen")
+@requires(Perm.PUBLIC)
+def paired_screen() -> str:
+    """A room screen: its meeting's room once paired; until then, a code to type on the
+    chair's console (the screen needs no login, and holds no staff or delegate credential)."""
+    secret = session.get(SCREEN_KEY)
+    actor = current_actor()
+    if isinstance(secret, str) and actor is not None and actor.is_screen:
+        assert actor.meeting_id is not None
+        return _page("live/screen.html", actor.meeting_id, Perm.VIEW_ROOM)
+    status = None
+    if isinstance(secret, str):
+        with database().unit_of_work(write=False) as db_session:
+            status = screens.screen_status(db_session, secret)
+    if status is None or status.code is None:
+        # Every new code is a row: an address may start only a few (a kiosk reloads rarely).
+        limits.hit("SCREEN_PAIR_LIMIT", request.remote_addr or "?")
+        with database().unit_of_work() as db_session:
+            pending = screens.start_pairing(db_session)
+        session.clear()
+        session.permanent = True
+        session[SCREEN_KEY] = pending.secret
+        code = pending.code
+    else:
+        code = status.code
+    return render_template("live/screen_pair.html", code=f"{code[:3]} {code[3:]}")
+
+
+@bp.route("/screen/status")
+@requires(Perm.PUBLIC)
+def paired_screen_status() -> Response:
+    """Polled by a screen showing its code: whether it has been paired (then it reloads)."""
+    secret = session.get(SCREEN_KEY)
+    if not isinstance(secret, str):
+        return to_json({"paired": False, "expired": True})
+    with database().unit_of_work(write=False) as db_session:
+        status = screens.screen_status(db_session, secret)
+    return to_json({"paired": status.paired, "expired": status.expired})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecabinet.text import Id
@@ -11,6 +13,12 @@ class MeetingRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meeting_id: Id = Field(title="Cuộc họp")
+
+
+class DocumentRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: Id = Field(title="Tài liệu")
 
 
 class JumpRequest(BaseModel):
@@ -62,3 +70,19 @@ class LiveResult(BaseModel):
     current_item_id: int | None
     version: int
     paused: bool = False
+
+
+class PairScreenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=20, title="Mã trên màn hình", description="Six digits")
+    name: str = Field(default="", max_length=100, title="Tên màn hình")
+
+
+class ScreenPublic(BaseModel):
+    id: int
+    name: str
+    paired_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool

@@ -21,14 +21,16 @@ from ecabinet.actor import Actor
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.agenda.numbering import number_items
 from ecabinet.db import run
-from ecabinet.documents.access import level_of
+from ecabinet.documents.access import is_secret, level_of
 from ecabinet.documents.models import Audience, Document, DocumentStatus
 from ecabinet.documents.office import EXTENSIONS, PDF
 from ecabinet.documents.service import audiences
 from ecabinet.meetings.models import Meeting, MeetingStatus
 from ecabinet.timeutil import utcnow
 
+SCREEN_VIEW = "screen"  # a room screen: the room, no documents
 DOCUMENT_URL = "/documents/{id}/file"
+CACHE_URL = "/documents/{id}/v/{sha256}"
 STAFF_VIEW = "staff"
 
 
@@ -55,6 +57,10 @@ class DocumentState(TypedDict):
     viewable: bool  # url serves a PDF to read on the tablet (else: the file, to download)
     confidentiality: str  # normal, mat, toi_mat: the higher of the document's and meeting's
     url: str
+    # The same PDF at an address naming its content (immutable, cached for a year), for
+    # reading ahead; None for Mật / Tối mật documents (never kept on a tablet) and files
+    # that are not PDFs.
+    cache_url: str | None
     restricted: NotRequired[bool]  # staff views only: for chosen attendees, not everyone
 
 
@@ -153,8 +159,11 @@ class Snapshot:
     documents: tuple[SharedDocument, ...]
     live: Mapping[str, Any]  # the meeting's LIVE_COLUMNS, as stored
 
-    def view_of(self, actor_attendee_id: int | None) -> Hashable:
-        """The group a viewer belongs to: staff, or the chosen documents an attendee gets."""
+    def view_of(self, actor_attendee_id: int | None, *, screen: bool = False) -> Hashable:
+        """The group a viewer belongs to: staff, a room screen, or (for an attendee) the
+        chosen documents they get."""
+        if screen:
+            return SCREEN_VIEW
         if actor_attendee_id is None:
             return STAFF_VIEW
         return frozenset(
@@ -167,6 +176,8 @@ class Snapshot:
         """One group's copy, stamped with the server's time (clients time the clock by it)."""
         if view == STAFF_VIEW:
             documents = [{**d.state, "restricted": d.audience is not None} for d in self.documents]
+        elif view == SCREEN_VIEW:
+            documents = []
         else:
             assert isinstance(view, frozenset)
             documents = [
@@ -181,7 +192,12 @@ class Snapshot:
         return state  # type: ignore[return-value]
 
     def for_actor(self, actor: Actor) -> MeetingState:
-        return self.for_view(self.view_of(None if actor.is_staff else actor.attendee_id))
+        if actor.is_screen:
+            return self.for_view(SCREEN_VIEW)
+        if actor.is_staff:
+            return self.for_view(STAFF_VIEW)
+        assert actor.attendee_id is not None  # nobody else gets this far
+        return self.for_view(self.view_of(actor.attendee_id))
 
 
 # Built once: the snapshot is read on every push (ecabinet.db.run).
@@ -207,6 +223,7 @@ _READY_DOCUMENTS = (
         col(Document.size),
         col(Document.revision),
         col(Document.content_type),
+        col(Document.sha256),
         col(Document.pdf_sha256),
         col(Document.confidentiality),
         col(Document.audience),
@@ -268,6 +285,13 @@ def _documents(session: Session, meeting_id: int, meeting_level: str) -> tuple[S
     chosen = (
         audiences(session, meeting_id) if any(row.audience != Audience.ALL for row in rows) else {}
     )
+
+    def cache_url(row: Any, level: str) -> str | None:
+        readable = row.pdf_sha256 or (row.sha256 if row.content_type == PDF else None)
+        if readable is None or is_secret(level):
+            return None
+        return CACHE_URL.format(id=row.id, sha256=readable)
+
     return tuple(
         SharedDocument(
             {
@@ -281,6 +305,7 @@ def _documents(session: Session, meeting_id: int, meeting_level: str) -> tuple[S
                 "viewable": row.content_type == PDF or bool(row.pdf_sha256),
                 "confidentiality": level_of(row.confidentiality, meeting_level),
                 "url": DOCUMENT_URL.format(id=row.id),
+                "cache_url": cache_url(row, level_of(row.confidentiality, meeting_level)),
             },
             None if row.audience == Audience.ALL else chosen.get(row.id, frozenset()),
         )

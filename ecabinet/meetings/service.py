@@ -153,7 +153,7 @@ def require_viewer(session: Session, *, actor: Actor, meeting_id: int) -> None:
     """NotFound unless `actor` may see the meeting. An attendee's token names its meeting, and
     the check that resolved it found that meeting, so this reads nothing for them (every
     tablet's join); staff need the meeting's secretary and chair."""
-    if actor.is_attendee:
+    if actor.is_attendee or actor.is_screen:  # a room screen: the one meeting it is paired to
         if actor.meeting_id != meeting_id:
             raise NotFound("Không tìm thấy cuộc họp.", code="meeting_not_found")
         return

@@ -99,7 +99,14 @@ GLOBAL = frozenset({Perm.CREATE_MEETING, Perm.MANAGE_USERS})  # by role, not by 
 
 
 MEETING_SCOPED = frozenset(
-    {Perm.VIEW_MEETING, Perm.EDIT_MEETING, Perm.CONTROL_LIVE, Perm.VIEW_ATTENDEES}
+    {
+        Perm.VIEW_MEETING,
+        Perm.VIEW_ROOM,
+        Perm.EDIT_MEETING,
+        Perm.EDIT_AGENDA,
+        Perm.CONTROL_LIVE,
+        Perm.VIEW_ATTENDEES,
+    }
 )
 
 

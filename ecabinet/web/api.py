@@ -31,8 +31,10 @@ def api_doc(
     status: int = 200,
     multipart: dict[str, str] | None = None,
     query: type[BaseModel] | None = None,
+    also: tuple[int, ...] = (),
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Attach the OpenAPI description; `parse_body` validates with the same schema."""
+    """Attach the OpenAPI description; `parse_body` validates with the same schema. `also`:
+    other success statuses answered with the same schema (202 while work is under way)."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         setattr(
@@ -46,6 +48,7 @@ def api_doc(
                 "status": status,
                 "multipart": multipart,
                 "query": query,
+                "also": also,
             },
         )
         return view

@@ -1,56 +1,383 @@
-/* Delegate tablet: agenda with the current item, documents, follows the chair live. */
+/* Delegate tablet: the agenda with the current item, the documents (fetched ahead so reading
+ * goes on when the Wi-Fi drops), a viewer (pdf.js where it runs, the server's page images
+ * elsewhere), "follow the presenter", large type, marks on what changed, private notes.
+ * ES5 (checked in CI): it must run on Android 5-era WebViews. */
 (function (window, document) {
   "use strict";
   var Live = window.ECabinetLive;
   var app = document.getElementById("app");
   var meetingId = parseInt(app.getAttribute("data-meeting-id"), 10);
-  var lastCurrent = null;
-
+  var attendeeId = app.getAttribute("data-attendee-id") || "";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var KIND_NAMES = { docx: "Word", xlsx: "Excel" };
+  var connection = null;
 
-  function openDocument(doc) {
+  function byId(id) { return document.getElementById(id); }
+  function state() { return connection ? connection.getState() : Live.readInitialState(); }
+  function parseJson(text) { try { return JSON.parse(text); } catch (e) { return null; } }
+
+  /* ---- Settings kept per device ---- */
+
+  function setLargeType(on) {
+    var root = document.documentElement;
+    root.className = root.className.replace(/\s*\blarge-type\b/g, "") + (on ? " large-type" : "");
+    byId("btn-large").setAttribute("aria-pressed", on ? "true" : "false");
+    byId("btn-large").textContent = on ? "A− Chữ thường" : "A+ Chữ lớn";
+    Live.store("ecabinet.largeType", on ? "1" : null);
+  }
+  byId("btn-large").addEventListener("click", function () {
+    setLargeType(byId("btn-large").getAttribute("aria-pressed") !== "true");
+  });
+  setLargeType(Live.store("ecabinet.largeType") === "1");
+
+  var follow = byId("follow");
+  follow.checked = Live.store("ecabinet.follow") !== "0";
+  follow.addEventListener("change", function () {
+    Live.store("ecabinet.follow", follow.checked ? null : "0");
+    if (follow.checked) { followPresenter(state()); }
+  });
+
+  /* ---- What the delegate has seen (per device and delegate) ---- */
+
+  var seenKey = "ecabinet.seen." + meetingId + "." + attendeeId;
+  var seen = parseJson(Live.store(seenKey) || "");
+
+  function itemSignature(item) {
+    return [item.title, item.presenter, item.duration_minutes || "", item.parent_id || ""].join("|");
+  }
+
+  function rememberSeen() { Live.store(seenKey, JSON.stringify(seen)); }
+
+  function baseline(current) {
+    // The first visit marks nothing: "changed" means changed since this tablet last saw it.
+    if (seen && seen.d && seen.i) { return; }
+    seen = { d: {}, i: {} };
+    for (var i = 0; i < current.documents.length; i++) { seen.d[current.documents[i].id] = current.documents[i].revision; }
+    for (var j = 0; j < current.items.length; j++) { seen.i[current.items[j].id] = itemSignature(current.items[j]); }
+    rememberSeen();
+  }
+
+  function docMark(doc) {
+    if (!(doc.id in seen.d)) { return "Mới"; }
+    return seen.d[doc.id] !== doc.revision ? "Đã cập nhật" : "";
+  }
+
+  function itemMark(item) {
+    if (!(item.id in seen.i)) { return "Mới"; }
+    return seen.i[item.id] !== itemSignature(item) ? "Đã thay đổi" : "";
+  }
+
+  /* ---- Precache: documents fetched ahead by their immutable URLs ---- */
+
+  var cache = {}; // cache_url → "loading" | "ready" | "error"
+  var queue = [];
+  var fetching = false;
+
+  function precache(current) {
+    if (pdfUsable()) { window.ECabinetPdf.warm(); } // its worker too, while online
+    for (var i = 0; i < current.documents.length; i++) {
+      var url = current.documents[i].cache_url;
+      if (url && (!cache[url] || cache[url] === "error")) {
+        cache[url] = "queued";
+        queue.push(url);
+      }
+    }
+    pump();
+  }
+
+  function pump() {
+    if (fetching || !queue.length) { return; }
+    fetching = true;
+    var url = queue.shift();
+    cache[url] = "loading";
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", url);
+    // Fetching ahead is not reading: the server records an opening only when the delegate
+    // opens the document (document:opened).
+    xhr.setRequestHeader("X-Ecabinet-Precache", "1");
+    xhr.responseType = "arraybuffer";
+    xhr.onload = function () {
+      cache[url] = xhr.status === 200 ? "ready" : "error";
+      done();
+    };
+    xhr.onerror = function () { cache[url] = "error"; done(); };
+    xhr.send();
+    function done() {
+      fetching = false;
+      renderDocuments(state());
+      pump();
+    }
+  }
+
+  window.addEventListener("online", function () { precache(state()); });
+
+  /* ---- The viewer: pdf.js or the server's page images ---- */
+
+  var viewer = byId("viewer");
+  var open = { doc: null, engine: null, page: 1, pages: 0 };
+
+  function forcedImages() {
+    return /[?&]viewer=images\b/.test(window.location.search) || Live.store("ecabinet.viewer") === "images";
+  }
+
+  function pdfUsable() {
+    return !!(window.ECabinetPdf && window.ECabinetPdf.supported) && !forcedImages();
+  }
+
+  function setViewer(stateName, page, pages) {
+    viewer.setAttribute("data-state", stateName);
+    if (page) { viewer.setAttribute("data-page", String(page)); open.page = page; }
+    if (pages) { viewer.setAttribute("data-pages", String(pages)); open.pages = pages; }
+    if (open.engine === "pdf" && page && pages) { byId("viewer-page").textContent = page + "/" + pages; }
+  }
+
+  function closeViewer() {
+    if (open.engine === "pdf" && window.ECabinetPdf) { window.ECabinetPdf.close(); }
+    if (open.engine === "images" && window.ECabinetPageImages) { window.ECabinetPageImages.close(); }
+    open = { doc: null, engine: null, page: 1, pages: 0 };
+    viewer.hidden = true;
+    saveNotesNow();
+    byId("notes").hidden = true;
+  }
+
+  function openImages(doc, page) {
+    open.engine = "images";
+    viewer.setAttribute("data-mode", "images");
+    byId("viewer-mode").textContent = "Xem dạng PDF";
+    byId("viewer-mode").hidden = !(window.ECabinetPdf && window.ECabinetPdf.supported);
+    window.ECabinetPageImages.open(doc, byId("viewer-pages"), {
+      onPage: function (number, count) { setViewer("ready", number, count); },
+      onState: function (name) { if (name !== "ready") { viewer.setAttribute("data-state", name); } },
+      controls: {
+        prev: byId("viewer-prev"),
+        next: byId("viewer-next"),
+        label: byId("viewer-page"),
+        zoomIn: byId("viewer-zoom-in"),
+        zoomOut: byId("viewer-zoom-out")
+      }
+    });
+    if (page > 1) { window.ECabinetPageImages.goTo(page); }
+  }
+
+  function openPdf(doc, page) {
+    open.engine = "pdf";
+    viewer.setAttribute("data-mode", "pdf");
+    byId("viewer-mode").textContent = "Xem dạng ảnh";
+    byId("viewer-mode").hidden = false;
+    var url = doc.cache_url || doc.url;
+    window.ECabinetPdf.open(url, page, { cached: !!doc.cache_url && cache[doc.cache_url] === "ready" }).then(
+      function (shown) {
+        if (open.doc !== doc) { return; }
+        setViewer("ready", shown.page, shown.pages);
+      },
+      function () {
+        // pdf.js could not read it here: the server's page images always can.
+        if (open.doc !== doc) { return; }
+        openImages(doc, page);
+      }
+    );
+  }
+
+  function openDocument(doc, page) {
+    page = page || 1;
     if (!doc.viewable) {
       window.location.href = doc.url; // a Word / Excel file: the tablet saves it
-    } else if (window.ECabinetPdf && window.ECabinetPdf.supported) {
-      window.ECabinetPdf.open(doc.url, doc.title);
-    } else {
-      window.location.href = doc.url; // the browser's own viewer on devices without pdf.js
-    }
-  }
-
-  function renderDocuments(state) {
-    var list = document.getElementById("documents");
-    while (list.firstChild) { list.removeChild(list.firstChild); }
-    if (!state.documents.length) {
-      list.appendChild(Live.el("li", "muted", "Chưa có tài liệu."));
       return;
     }
-    for (var i = 0; i < state.documents.length; i++) {
-      var doc = state.documents[i];
-      var li = Live.el("li", doc.agenda_item_id && doc.agenda_item_id === state.current_item_id ? "current" : "");
+    if (open.doc && open.doc.id === doc.id && open.doc.revision === doc.revision) {
+      goToPage(page);
+      return;
+    }
+    if (open.doc) { closeViewer(); }
+    open.doc = doc;
+    byId("viewer-title").textContent = doc.title;
+    viewer.setAttribute("data-document-id", String(doc.id));
+    viewer.removeAttribute("data-pages");
+    viewer.setAttribute("data-state", "loading");
+    viewer.hidden = false;
+    seen.d[doc.id] = doc.revision;
+    rememberSeen();
+    renderDocuments(state());
+    if (connection) { connection.emit("document:opened", { document_id: doc.id }); }
+    if (pdfUsable()) { openPdf(doc, page); } else { openImages(doc, page); }
+    loadNotes(doc);
+  }
+
+  function goToPage(page) {
+    if (open.engine === "pdf") {
+      window.ECabinetPdf.goTo(page).then(function (shown) { setViewer("ready", shown, open.pages); });
+    } else if (open.engine === "images") {
+      window.ECabinetPageImages.goTo(page);
+    }
+  }
+
+  byId("viewer-close").addEventListener("click", closeViewer);
+  byId("viewer-prev").addEventListener("click", function () { if (open.engine === "pdf") { goToPage(open.page - 1); } });
+  byId("viewer-next").addEventListener("click", function () { if (open.engine === "pdf") { goToPage(open.page + 1); } });
+  byId("viewer-zoom-in").addEventListener("click", function () { if (open.engine === "pdf") { window.ECabinetPdf.zoom(1); } });
+  byId("viewer-zoom-out").addEventListener("click", function () { if (open.engine === "pdf") { window.ECabinetPdf.zoom(-1); } });
+  byId("viewer-mode").addEventListener("click", function () {
+    var doc = open.doc;
+    var page = open.page;
+    var toImages = open.engine === "pdf";
+    Live.store("ecabinet.viewer", toImages ? "images" : null);
+    if (!doc) { return; }
+    if (open.engine === "pdf") { window.ECabinetPdf.close(); } else if (window.ECabinetPageImages) { window.ECabinetPageImages.close(); }
+    if (toImages) { openImages(doc, page); } else { openPdf(doc, page); }
+  });
+
+  /* ---- Follow the presenter ---- */
+
+  var lastPresented = null;
+
+  function followPresenter(current) {
+    if (document.readyState === "loading") {
+      // The pdf.js module runs just before DOMContentLoaded: choose the engine after it.
+      document.addEventListener("DOMContentLoaded", function () { followPresenter(state()); });
+      return;
+    }
+    var shown = current && current.presenting;
+    var key = shown ? shown.document_id + ":" + shown.page : null;
+    if (!shown || !follow.checked) { lastPresented = key; return; }
+    if (key === lastPresented && open.doc && open.doc.id === shown.document_id) { return; }
+    lastPresented = key;
+    for (var i = 0; i < current.documents.length; i++) {
+      if (current.documents[i].id === shown.document_id) {
+        openDocument(current.documents[i], shown.page);
+        return;
+      }
+    }
+  }
+
+  /* ---- Private notes (on the server, only for their author) ---- */
+
+  var notes = { doc: null, saved: "", timer: null, stamp: null };
+
+  function notesStatus(text) { byId("notes-status").textContent = text; }
+
+  function loadNotes(doc) {
+    notes = { doc: doc, saved: "", timer: null, stamp: null };
+    byId("notes-text").value = "";
+    notesStatus("");
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/api/v1/documents/" + doc.id + "/note");
+    xhr.onload = function () {
+      var body = parseJson(xhr.responseText);
+      if (xhr.status === 200 && body && notes.doc === doc) {
+        notes.saved = body.body || "";
+        notes.stamp = body.updated_at || null;
+        byId("notes-text").value = notes.saved;
+      }
+    };
+    xhr.send();
+  }
+
+  function saveNotesNow() {
+    if (notes.timer) { window.clearTimeout(notes.timer); notes.timer = null; }
+    var doc = notes.doc;
+    var text = byId("notes-text").value;
+    if (!doc || text === notes.saved) { return; }
+    notesStatus("Đang lưu…");
+    var xhr = new XMLHttpRequest();
+    xhr.open("PUT", "/api/v1/documents/" + doc.id + "/note");
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.onload = function () {
+      var body = parseJson(xhr.responseText);
+      if (xhr.status < 300) {
+        notes.saved = text;
+        notes.stamp = body && body.updated_at;
+        notesStatus("Đã lưu");
+      } else if (xhr.status === 409) {
+        // Changed on the delegate's other tablet: show theirs, keep this text to paste back.
+        notesStatus("Ghi chú vừa được sửa trên máy khác; đã tải bản mới nhất.");
+        loadNotes(doc);
+      } else {
+        notesStatus((body && body.error && body.error.message) || "Chưa lưu được ghi chú.");
+      }
+    };
+    xhr.onerror = function () { notesStatus("Mất kết nối: ghi chú sẽ được lưu khi có mạng."); };
+    xhr.send(JSON.stringify({ body: text, expected_updated_at: notes.stamp }));
+  }
+
+  byId("notes-text").addEventListener("input", function () {
+    if (notes.timer) { window.clearTimeout(notes.timer); }
+    notesStatus("Chưa lưu");
+    notes.timer = window.setTimeout(saveNotesNow, 800);
+  });
+  byId("notes-text").addEventListener("blur", saveNotesNow);
+  window.addEventListener("online", saveNotesNow);
+  byId("viewer-notes").addEventListener("click", function () {
+    var panel = byId("notes");
+    panel.hidden = !panel.hidden;
+    byId("viewer-notes").setAttribute("aria-expanded", panel.hidden ? "false" : "true");
+    if (!panel.hidden) { byId("notes-text").focus(); } else { saveNotesNow(); }
+  });
+
+  /* ---- Rendering ---- */
+
+  function renderDocuments(current) {
+    var list = byId("documents");
+    Live.clear(list);
+    if (!current.documents.length) {
+      list.appendChild(Live.el("li", "muted", "Chưa có tài liệu."));
+      byId("precache-summary").textContent = "";
+      return;
+    }
+    var ready = 0;
+    var cacheable = 0;
+    for (var i = 0; i < current.documents.length; i++) {
+      var doc = current.documents[i];
+      var li = Live.el("li", doc.agenda_item_id && doc.agenda_item_id === current.current_item_id ? "current" : "");
       var button = Live.el("button", "doc-open big", doc.title);
       button.setAttribute("data-document-id", String(doc.id));
-      button.addEventListener("click", openDocument.bind(null, doc));
+      button.addEventListener("click", openDocument.bind(null, doc, 1));
       li.appendChild(button);
+      var mark = docMark(doc);
+      if (mark) { li.appendChild(Live.el("span", "mark", mark)); }
       var meta = doc.viewable ? doc.page_count + " trang" : "Tệp " + (KIND_NAMES[doc.kind] || doc.kind) + ", bấm để tải về";
       if (doc.confidentiality === "mat" || doc.confidentiality === "toi_mat") {
-        meta = (doc.confidentiality === "mat" ? "MẬT" : "TỐI MẬT") + " · " + meta;
+        meta = (doc.confidentiality === "mat" ? "MẬT" : "TỐI MẬT") + " · " + meta + " · chỉ đọc khi có mạng";
       }
       li.appendChild(Live.el("span", "item-meta", meta));
+      if (doc.cache_url) {
+        cacheable += 1;
+        var status = cache[doc.cache_url];
+        if (status === "ready") { ready += 1; }
+        var badge = Live.el("span", "cache-badge", status === "ready" ? "✓ Đã tải" : (status === "error" ? "Chưa tải được" : "Đang tải…"));
+        badge.setAttribute("data-cache", status || "queued");
+        li.appendChild(badge);
+      }
       list.appendChild(li);
     }
+    byId("precache-summary").textContent = cacheable ? "(đã tải " + ready + "/" + cacheable + ")" : "";
   }
 
-  function render(state) {
-    Live.renderCommon(state);
-    Live.renderAgenda(document.getElementById("agenda"), state, null);
-    renderDocuments(state);
-    if (state.current_item_id !== lastCurrent) {
-      lastCurrent = state.current_item_id;
-      var current = document.querySelector("#agenda li.current");
-      if (current && current.scrollIntoView) { current.scrollIntoView({ block: "nearest" }); }
+  function markItems(li, item) {
+    var mark = itemMark(item);
+    if (mark) { li.appendChild(Live.el("span", "mark", mark)); }
+  }
+
+  function render(current) {
+    baseline(current);
+    var item = Live.currentItem(current);
+    if (item) { seen.i[item.id] = itemSignature(item); rememberSeen(); } // the chair is on it
+    Live.renderCommon(current);
+    Live.renderAgenda(byId("agenda"), current, markItems);
+    renderDocuments(current);
+    precache(current);
+    if (open.doc) {
+      // The open document was taken away or replaced by a new revision.
+      var still = null;
+      for (var i = 0; i < current.documents.length; i++) { if (current.documents[i].id === open.doc.id) { still = current.documents[i]; } }
+      if (!still) { closeViewer(); } else if (still.revision !== open.doc.revision) { openDocument(still, open.page); }
     }
+    followPresenter(current);
+    var node = document.querySelector("#agenda li.current");
+    if (node && node.scrollIntoView && render.last !== current.current_item_id) { node.scrollIntoView(false); }
+    render.last = current.current_item_id;
   }
 
-  Live.connect({ meetingId: meetingId, initialState: Live.readInitialState(), onState: render });
+  connection = Live.connect({ meetingId: meetingId, initialState: Live.readInitialState(), onState: render });
 })(window, document);

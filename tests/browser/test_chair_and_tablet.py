@@ -65,7 +65,7 @@ def test_next_on_chair_console_moves_the_tablet_within_a_second(
     tablet.goto(f"{live_server.url}/p/{token}")
     assert tablet.url == f"{live_server.url}/tablet"
     tablet.wait_for_selector("#conn[data-state=online]", timeout=10_000)
-    assert tablet.text_content("#current-title") == "Chưa bắt đầu"
+    assert tablet.text_content("#current-title") == "Phiên họp chưa bắt đầu"
 
     chair.click("#btn-start")
     tablet.wait_for_function(

@@ -18,6 +18,7 @@ from tests.factories import (
     make_device,
     make_document,
     make_meeting,
+    make_screen,
     make_user,
 )
 
@@ -73,6 +74,8 @@ def url_with_fresh_objects(rule: str, app_db: Database, storage: Storage) -> str
         ids["document_id"] = make_document(app_db, storage, meeting).id
     if "user_id" in rule:
         ids["user_id"] = meeting.chair.id
+    if "screen_id" in rule:
+        ids["screen_id"] = make_screen(app_db, meeting)[0]
     return PARAM.sub(lambda m: str(ids[m.group(1)]), rule)
 
 

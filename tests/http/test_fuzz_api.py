@@ -11,6 +11,7 @@ ever got 404s would claim more than it checked).
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ecabinet.auth import service as auth_service
 from ecabinet.auth.models import User
 from ecabinet.db import Database
 from ecabinet.documents.storage import Storage
+from ecabinet.live import screens
 from ecabinet.notify.api import callback_secret
 from tests.factories import (
     PASSWORD,
@@ -35,6 +37,8 @@ from tests.factories import (
     make_document,
     make_meeting,
     make_printout,
+    make_screen,
+    make_token,
     make_user,
     sample_pdf,
 )
@@ -70,9 +74,11 @@ class World:
     device_id: int
     alert_id: int
     printout_id: int
+    screen_id: int
 
     def ids(self) -> dict[str, int | None]:
         return {
+            "screen_id": self.screen_id,
             "meeting_id": self.meeting.id,
             "item_id": self.meeting.item_ids[0],
             "attendee_id": self.attendee_id,
@@ -96,6 +102,11 @@ class Fuzz:
     aimed: int = 0
     aimed_users: int = 0
     callback: str = ""  # the secret path an SMS gateway calls back on
+    # A delegate's own notes are refused to staff (403): their cases come from a delegate's
+    # tablet session (its cookie and CSRF token), on a document no other case changes.
+    notes_document: int = 0
+    delegate_cookie: dict[str, str] = field(default_factory=dict)
+    delegate_csrf: str = ""
 
     def auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
@@ -127,7 +138,8 @@ class Fuzz:
         device_id = make_device(self.database, meeting, attendee_id)
         alert_id = make_alert(self.database, meeting, make_attendee(self.database, meeting))
         printout_id = make_printout(self.database, self.storage, meeting)
-        return World(meeting, attendee_id, document_id, device_id, alert_id, printout_id)
+        screen_id = make_screen(self.database, meeting)[0]
+        return World(meeting, attendee_id, document_id, device_id, alert_id, printout_id, screen_id)
 
     def world_for(self, transition: str) -> World:
         """A fresh meeting in the state `transition` (publish, unpublish, archive) starts from."""
@@ -180,8 +192,21 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
     start again), and later operations would lose their objects.
     """
     method, path = case.operation.method.upper(), case.operation.path
+    if path.endswith("/note"):
+        case.path_parameters = {"document_id": fuzz.notes_document}
+        # The delegate's session, not a generated bearer token (which would be checked first).
+        if case.headers:
+            case.headers.pop("Authorization", None)
+        if isinstance(case.body, dict):  # a random expected_updated_at is rightly a conflict
+            case.body = {**case.body, "expected_updated_at": None}
+        return
     if "/live/" in path:
         world = fuzz.new_world() if path.endswith("/live/start") else fuzz.live_world()
+        if path.endswith("/live/resume"):  # only a paused meeting resumes
+            paused = fuzz.client.post(
+                f"/api/v1/meetings/{world.meeting.id}/live/pause", headers=fuzz.auth()
+            )
+            assert paused.status_code == 200, paused.get_data(as_text=True)
     elif path.endswith(("/publish", "/unpublish", "/archive")):
         world = fuzz.world_for(path.rsplit("/", 1)[1])
     elif method == "DELETE":
@@ -207,6 +232,14 @@ def _aim(fuzz: Fuzz, case: AnyCase) -> None:
         }
     elif path.endswith("/live/jump"):
         case.body = {"item_id": world.meeting.item_ids[-1]}
+    elif path.endswith("/live/present"):
+        case.body = {"document_id": None}  # stop presenting: random ids are not this meeting's
+    elif path.endswith("/live/announce"):
+        case.body = {"text": str(body.get("text") or "")[:200]}  # past 500 is rightly refused
+    elif method == "POST" and path.endswith("/screens"):
+        # A random code is rightly refused: aimed cases type the code a waiting screen shows.
+        with fuzz.database.unit_of_work() as session:
+            case.body = {**body, "code": screens.start_pairing(session).code}
     elif path.endswith(("/move", "/agenda")):
         # Random positions and parents are rightly refused (422 position_out_of_range,
         # agenda_parent_invalid): aimed cases name a place that exists.
@@ -276,7 +309,11 @@ def _check_error_body(case: AnyCase, response: Response) -> None:
 @pytest.fixture
 def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
     # Rate limits have their own tests; here they would turn most later cases into 429s.
-    app.config.update(LOGIN_RATE_LIMIT="100000 per minute", LIVE_CONTROL_LIMIT="100000 per second")
+    app.config.update(
+        LOGIN_RATE_LIMIT="100000 per minute",
+        LIVE_CONTROL_LIMIT="100000 per second",
+        SCREEN_CODE_LIMIT="100000 per minute",
+    )
     app.config["PUBLIC_URL"] = "http://10.0.0.5:5000"  # printouts need it
     meeting = make_meeting(app_db)
     attendee_id = make_attendee(app_db, meeting, phone="0912345678")  # SMS reach them
@@ -287,11 +324,21 @@ def fuzz(app: Flask, app_db: Database, app_storage: Storage) -> Fuzz:
         make_device(app_db, meeting, attendee_id),
         make_alert(app_db, meeting, make_attendee(app_db, meeting, name="Lê Thị Hai")),
         make_printout(app_db, app_storage, meeting),
+        make_screen(app_db, meeting)[0],
     )
     fuzz = Fuzz(app.test_client(), app_db, app_storage, make_user(app_db, Role.ADMIN), shared)
     fuzz.token = fuzz.sign_in()
     with app.test_request_context():
         fuzz.callback = callback_secret()
+    notes_meeting = make_meeting(app_db, secretary=meeting.secretary, chair=meeting.chair)
+    fuzz.notes_document = make_document(app_db, app_storage, notes_meeting).id
+    tablet = app.test_client()
+    assert tablet.get(f"/p/{make_token(app_db, notes_meeting)}").status_code == 302
+    csrf = re.search(r'csrf-token" content="([^"]+)"', tablet.get("/tablet").get_data(as_text=True))
+    cookie = tablet.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert csrf is not None
+    assert cookie is not None
+    fuzz.delegate_csrf, fuzz.delegate_cookie = csrf.group(1), {cookie.key: cookie.value}
     return fuzz
 
 
@@ -367,10 +414,14 @@ def test_schemathesis_finds_no_server_error_and_reaches_every_operation(
             if aimed:
                 _aim(fuzz, case)
                 fuzz.aimed += 1
-            # Revoking the shared token would turn every later case into a 401.
-            revokes = case.operation.path == "/api/v1/auth/tokens/current"
-            headers = fuzz.auth(fuzz.spare_token() if revokes else None)
-            response = case.call(headers=headers)
+            if case.operation.path.endswith("/note"):  # a delegate's own note
+                headers = {"X-CSRFToken": fuzz.delegate_csrf}
+                response = case.call(headers=headers, cookies=fuzz.delegate_cookie)
+            else:
+                # Revoking the shared token would turn every later case into a 401.
+                revokes = case.operation.path == "/api/v1/auth/tokens/current"
+                headers = fuzz.auth(fuzz.spare_token() if revokes else None)
+                response = case.call(headers=headers)
             seen[response.status_code] += 1
             if response.status_code >= 400:
                 _check_error_body(case, response)
