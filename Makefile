@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format test-sqlite test-postgres bench bench-uploads bench-print bench-seal bench-sms vendor clean
+.PHONY: run test lint format test-sqlite test-postgres bench bench-room bench-uploads bench-print bench-seal bench-sms vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ test-postgres: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/join_control.py --repeat 5 --rounds 30 $(foreach c,$(CHECKOUTS),--checkout $(c))
+
+# The live room's target (issue 11): chair click → last of 1,000 tablets, beside the bare server.
+bench-room: $(VENV)/.dev
+	$(BIN)/python bench/join_control.py --clients 100 --repeat 3 --rounds 30
+	$(BIN)/python bench/join_control.py --clients 1000 --repeat 3 --rounds 30
 
 # How long an upload (benign or crafted PDF) can stall the hub; CHECKOUTS=dir1 dir2 compares.
 bench-uploads: $(VENV)/.dev

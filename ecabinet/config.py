@@ -60,6 +60,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PICKUP_CODE_GLOBAL_LIMIT": "300 per minute",
         "LIVE_CONTROL_LIMIT": "10 per second",  # chair controls per connection / user
         "SCREEN_PAIR_LIMIT": "10 per minute",  # new room-screen codes per address
+        "SCREEN_PAIR_GLOBAL_LIMIT": "300 per minute",  # ... and from everyone together
         "SCREEN_CODE_LIMIT": "10 per minute",  # pairing attempts per staff user
         # Every socket event, per connection and per credential (all sockets of one token or
         # login together), and how many events of one connection may be handled at once.
@@ -186,6 +187,7 @@ def validate(config: Mapping[str, Any]) -> None:
         "PICKUP_CODE_GLOBAL_LIMIT",
         "LIVE_CONTROL_LIMIT",
         "SCREEN_PAIR_LIMIT",
+        "SCREEN_PAIR_GLOBAL_LIMIT",
         "SCREEN_CODE_LIMIT",
         "SOCKET_EVENT_LIMIT",
         "SOCKET_CREDENTIAL_LIMIT",

@@ -15,12 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import func, select
 
+from ecabinet.actor import Actor, Role
 from ecabinet.agenda.models import AgendaItem
 from ecabinet.attendees.models import Attendee
 from ecabinet.db import Database
 from ecabinet.documents.models import Document
 from ecabinet.documents.storage import Storage
 from ecabinet.jobs.models import Job
+from ecabinet.live import screens
 from ecabinet.live.namespace import LiveNamespace
 from ecabinet.meetings.models import Meeting
 from ecabinet.permissions import PERM_ATTR, Perm
@@ -210,3 +212,34 @@ def test_anonymous_reaches_only_public_routes(
             assert status == 401, f"{method} {url} -> {status}"
         else:  # pages: GET redirects to the login page; forged POSTs fail the CSRF check first
             assert status in (302, 400), f"{method} {url} -> {status}"
+
+
+def test_a_paired_room_screen_reaches_nothing_but_its_room(
+    app: Flask, client: FlaskClient, app_db: Database, target: dict[str, int | str]
+) -> None:
+    """A screen paired to the very meeting these objects belong to: every route but the
+    public ones refuses it (it sees the room through its socket only); it changes nothing."""
+    code = re.search(r'class="pair-code">(\d{3}) (\d{3})<', client.get("/screen").get_data(True))
+    assert code is not None
+    with app_db.unit_of_work() as session:
+        meeting_id = int(target["meeting_id"])
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        assert meeting.chair_id is not None
+        screens.pair_screen(
+            session,
+            actor=Actor.staff(meeting.chair_id, Role.CHAIR),
+            meeting_id=meeting_id,
+            code=code.group(1) + code.group(2),
+        )
+    assert 'data-role="screen"' in client.get("/screen").get_data(True)
+    csrf = re.search(r'csrf-token" content="([^"]+)"', client.get("/screen").get_data(True))
+    assert csrf is not None
+    before = _counts(app_db, meeting_id)
+    for rule, method, endpoint in routes(app):
+        if perm_of(app, endpoint) == Perm.PUBLIC or "<token>" in rule or "<secret>" in rule:
+            continue
+        url = PARAM.sub(lambda m: str(target[m.group(1)]), rule)
+        status = _send(client, method, url, csrf.group(1))
+        assert status in (302, 403, 404), f"screen {method} {url} -> {status}"
+    assert _counts(app_db, meeting_id) == before

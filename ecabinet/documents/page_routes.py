@@ -9,7 +9,7 @@ any of its pages leave.
 
 from __future__ import annotations
 
-from flask import Blueprint, url_for
+from flask import Blueprint, request, url_for
 from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
@@ -23,16 +23,16 @@ from ecabinet.documents.http import (
     viewer_pdf,
 )
 from ecabinet.documents.models import Document, DocumentStatus
+from ecabinet.documents.readahead import READ_AHEAD_HEADER, kept_for
 from ecabinet.documents.schemas import PagePublic, PagesPublic
 from ecabinet.errors import Conflict, Invalid, NotFound
 from ecabinet.meetings.models import Confidentiality
 from ecabinet.permissions import Perm
-from ecabinet.web import actor_or_401, api_doc, database, requires, to_json
+from ecabinet.web import actor_or_401, api_doc, cached_by_url, database, requires, to_json
 
 bp = Blueprint("document_pages", __name__)
 
 VIA = "pages"  # how a viewing is recorded (access.record_viewing)
-CACHE_FOR_GOOD = "private, max-age=31536000, immutable"
 
 
 @bp.route("/api/v1/documents/<int:document_id>/pages", methods=["GET"])
@@ -51,9 +51,11 @@ def list_pages(document_id: int) -> Response:
     source = _source(document, pdf)
     found = pages.rendered(storage(), source)
     if found is not None:
-        # The reading starts (the pickup status shows it); each page's bytes are recorded as
-        # a viewing when they leave (page_image). While pages render, polls write nothing.
-        if actor.attendee_id is not None:
+        # The reading starts (the pickup status shows it), unless the tablet is only reading
+        # ahead; each page's bytes are recorded as a viewing when they leave (page_image).
+        # While pages render, polls write nothing.
+        reading = request.headers.get(READ_AHEAD_HEADER) != "1"
+        if actor.attendee_id is not None and reading:
             with database().unit_of_work() as db_session:
                 access.record_opened(
                     db_session, document_id=document_id, attendee_id=actor.attendee_id
@@ -88,6 +90,7 @@ def list_pages(document_id: int) -> Response:
 
 @bp.route("/documents/<int:document_id>/pages/<sha256>/<int:number>", methods=["GET"])
 @requires(Perm.VIEW_MEETING)
+@cached_by_url
 def page_image(document_id: int, sha256: str, number: int) -> Response:
     """One page's image. The URL names the PDF it shows: only this viewer's current one is
     served (another revision's, or another delegate's stamped copy, is a 404)."""
@@ -110,7 +113,7 @@ def page_image(document_id: int, sha256: str, number: int) -> Response:
     )
     # A normal document's page never changes at this URL; a secret one is kept nowhere.
     secret = access.is_secret(level)
-    response.headers["Cache-Control"] = "private, no-store" if secret else CACHE_FOR_GOOD
+    response.headers["Cache-Control"] = "private, no-store" if secret else kept_for(actor)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

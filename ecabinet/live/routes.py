@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request, session
 from werkzeug.wrappers import Response
 
 from ecabinet import limits
-from ecabinet.credentials import SCREEN_KEY
+from ecabinet.credentials import SCREEN_KEY, is_delegate_session
 from ecabinet.live import screens
 from ecabinet.live.state import MeetingState, state_for
 from ecabinet.meetings.service import load_meeting
@@ -48,23 +48,30 @@ def tablet() -> str:
     return _page("live/tablet.html", actor.meeting_id, Perm.VIEW_MEETING)
 
 
-@bp.route("/screen")
+@bp.route("/screen", methods=["GET", "POST"])
 @requires(Perm.PUBLIC)
 def paired_screen() -> str:
     """A room screen: its meeting's room once paired; until then, a code to type on the
-    chair's console (the screen needs no login, and holds no staff or delegate credential)."""
+    chair's console (the screen needs no login, and holds no staff or delegate credential).
+    A browser signed in as staff or holding a delegate's tablet session is asked first
+    (a POST, with its CSRF token): opening /screen must not sign anyone out by surprise."""
     secret = session.get(SCREEN_KEY)
     actor = current_actor()
     if isinstance(secret, str) and actor is not None and actor.is_screen:
         assert actor.meeting_id is not None
         return _page("live/screen.html", actor.meeting_id, Perm.VIEW_ROOM)
+    signed_in = actor is not None or is_delegate_session(session)
+    if request.method == "GET" and signed_in and not isinstance(secret, str):
+        return render_template("live/screen_pair.html", code=None, confirm=True)
     status = None
     if isinstance(secret, str):
         with database().unit_of_work(write=False) as db_session:
             status = screens.screen_status(db_session, secret)
     if status is None or status.code is None:
-        # Every new code is a row: an address may start only a few (a kiosk reloads rarely).
+        # Every new code is a row: an address may start only a few (a kiosk reloads rarely),
+        # and everyone together a few hundred a minute (a proxy may hide the addresses).
         limits.hit("SCREEN_PAIR_LIMIT", request.remote_addr or "?")
+        limits.hit("SCREEN_PAIR_GLOBAL_LIMIT", "everyone")
         with database().unit_of_work() as db_session:
             pending = screens.start_pairing(db_session)
         session.clear()
@@ -73,7 +80,7 @@ def paired_screen() -> str:
         code = pending.code
     else:
         code = status.code
-    return render_template("live/screen_pair.html", code=f"{code[:3]} {code[3:]}")
+    return render_template("live/screen_pair.html", code=f"{code[:3]} {code[3:]}", confirm=False)
 
 
 @bp.route("/screen/status")

@@ -72,11 +72,11 @@ def _require_open(meeting: MeetingRow) -> None:
 
 
 def stretch_seconds(started_at: datetime | None, now: datetime) -> int:
-    """Whole seconds of a running stretch (rounded to the nearest: two quick steps of 0.6 s
-    each count as a second each, as a stopwatch read by eye would)."""
+    """Whole seconds of a running stretch, rounded down as every client shows a running
+    clock: a pause never makes the shown time jump forward."""
     if started_at is None:
         return 0
-    return max(0, math.floor((now - started_at).total_seconds() + 0.5))
+    return max(0, math.floor((now - started_at).total_seconds()))
 
 
 def _close_stretch(

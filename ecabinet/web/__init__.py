@@ -25,7 +25,13 @@ from ecabinet.web.forms import (
     submit_workspace_form,
     workspace_with_error,
 )
-from ecabinet.web.security import NO_CSRF_ATTR, DechunkedInput, csrf, no_csrf
+from ecabinet.web.security import (
+    NO_CSRF_ATTR,
+    DechunkedInput,
+    cached_by_url,
+    csrf,
+    no_csrf,
+)
 
 __all__ = [
     "GLOBAL",
@@ -34,6 +40,7 @@ __all__ = [
     "OPENAPI_ATTR",
     "actor_or_401",
     "api_doc",
+    "cached_by_url",
     "csrf",
     "current_actor",
     "database",
@@ -63,6 +70,7 @@ def init_app(app: Flask) -> None:
     from ecabinet.web import errors, security
 
     app.wsgi_app = DechunkedInput(app.wsgi_app)  # type: ignore[method-assign]
+    app.session_interface = security.UrlCachedSessions()
     csrf.init_app(app)
     app.before_request(security._csrf_unless_bearer)
     app.after_request(security._security_headers)

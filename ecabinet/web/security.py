@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Response, current_app, request, session
+from flask import Flask, Response, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 from ecabinet.credentials import is_delegate_session
@@ -15,6 +16,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 NO_CSRF_ATTR = "_ecabinet_no_csrf"
+CACHED_BY_URL_ATTR = "_ecabinet_cached_by_url"
 
 csrf = CSRFProtect()
 
@@ -23,6 +25,29 @@ def no_csrf(view: Callable[P, R]) -> Callable[P, R]:
     """For endpoints that use no cookie (token sign-in): nothing for a forged request to ride."""
     setattr(view, NO_CSRF_ATTR, True)
     return view
+
+
+def cached_by_url(view: Callable[P, R]) -> Callable[P, R]:
+    """For responses at an address that names their content (documents read ahead, page
+    images): the browser may answer that address from its cache whoever's cookie it holds
+    now, so the response must not say `Vary: Cookie` (see UrlCachedSessions)."""
+    setattr(view, CACHED_BY_URL_ATTR, True)
+    return view
+
+
+class UrlCachedSessions(SecureCookieSessionInterface):
+    """Flask adds `Vary: Cookie` to every response that read the session, and a permanent
+    session's cookie is re-signed (a new value) on every response. A tablet's cached copy of
+    a document would then stop matching its cookie a second later, and with the Wi-Fi down
+    the browser could not read it. Responses of @cached_by_url views keep the cookie out of
+    their cache key; their access was checked when they were fetched, and they are `private`
+    (this browser only) and expire with the credential that fetched them."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        view = app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, CACHED_BY_URL_ATTR, False):
+            response.vary.discard("Cookie")
 
 
 def _csrf_unless_bearer() -> None:

@@ -59,7 +59,7 @@
       spent = Live.elapsedSeconds(current.timer);
     }
     var text = Live.formatSeconds(spent);
-    if (item.duration_minutes) { text += " / " + item.duration_minutes + ":00"; }
+    if (item.duration_minutes) { text += " / " + Live.formatSeconds(item.duration_minutes * 60); }
     return { text: text, over: item.duration_minutes ? spent > item.duration_minutes * 60 : false };
   }
 

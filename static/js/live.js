@@ -164,6 +164,11 @@
         return;
       }
       setConn("offline", "Mất kết nối, đang kết nối lại…");
+      // Refused for another reason (the server busy, rate_limited): socket.io does not try
+      // again by itself after a refusal, so try again shortly, at a random moment.
+      if (!socket.active) {
+        window.setTimeout(function () { if (!revoked && !socket.connected) { socket.connect(); } }, 1000 + Math.random() * 2000);
+      }
     });
     socket.on("meeting:state", function (next) {
       if (!next || next.meeting_id !== meetingId) { return; }

@@ -23,6 +23,8 @@
  *        ECabinetPageImages.open(doc, document.getElementById("viewer-pages"), {
  *          onPage: function (number, count) {},   // after a page is shown
  *          onState: function (state, message) {}, // loading, rendering, ready, error
+ *          manifest: {...},                        // optional: a "ready" pages answer read
+ *                                                  // ahead (then no request is made for it)
  *          controls: {                             // optional: buttons the page already has,
  *            prev: document.getElementById("viewer-prev"),   // used instead of building
  *            next: document.getElementById("viewer-next"),   // them (any left out are built);
@@ -235,6 +237,13 @@
     return TEXT.failed;
   }
 
+  function ready(mine, body) {
+    mine.pages = body.pages || [];
+    mine.count = body.page_count || mine.pages.length;
+    mine.sha256 = body.sha256;
+    show(mine.wanted);
+  }
+
   function poll() {
     var mine = view;
     if (!mine) { return; }
@@ -250,10 +259,7 @@
         try { body = JSON.parse(xhr.responseText); } catch (ignored) { body = null; }
       }
       if (xhr.status === 200 && body && body.status === "ready") {
-        mine.pages = body.pages || [];
-        mine.count = body.page_count || mine.pages.length;
-        mine.sha256 = body.sha256;
-        show(mine.wanted);
+        ready(mine, body);
       } else if (xhr.status === 202 && body) {
         mine.count = body.page_count || 0;
         mine.polls += 1;
@@ -329,7 +335,14 @@
       };
       build();
       setState("loading", TEXT.loading);
-      poll();
+      if (view.callbacks.manifest && view.callbacks.manifest.status === "ready") {
+        // Read ahead by the host (the pages answer, its images in the HTTP cache): opens
+        // with the Wi-Fi down.
+        ready(view, view.callbacks.manifest);
+        updateControls();
+      } else {
+        poll();
+      }
     },
 
     /* Show page `number` (the presenter's); remembered until the pages are ready. */

@@ -57,6 +57,7 @@ async function open(url, page = 1, { cached = false } = {}) {
     wasmUrl: `${VENDOR}wasm/`,
     iccUrl: `${VENDOR}iccs/`,
     withCredentials: true,
+    isEvalSupported: false, // the page's CSP has no unsafe-eval
     worker: warm(),
     disableRange: cached,
     disableStream: cached,

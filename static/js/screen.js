@@ -16,4 +16,16 @@
     onRevoked: function () { window.setTimeout(function () { window.location.reload(); }, 5000); }
   });
   Live.tickTimer(connection.getState);
+  // The screen talks over its socket only, which never renews its session cookie: ask the
+  // server once an hour (that renews it), and go back to pairing if it was revoked.
+  window.setInterval(function () {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/screen/status");
+    xhr.onload = function () {
+      var answer = null;
+      try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+      if (answer && !answer.paired) { window.location.href = "/screen"; }
+    };
+    xhr.send();
+  }, 3600 * 1000);
 })(window, document);

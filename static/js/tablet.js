@@ -35,7 +35,7 @@
   follow.checked = Live.store("ecabinet.follow") !== "0";
   follow.addEventListener("change", function () {
     Live.store("ecabinet.follow", follow.checked ? null : "0");
-    if (follow.checked) { followPresenter(state()); }
+    if (follow.checked) { dismissed = null; followPresenter(state()); }
   });
 
   /* ---- What the delegate has seen (per device and delegate) ---- */
@@ -68,46 +68,102 @@
     return seen.i[item.id] !== itemSignature(item) ? "Đã thay đổi" : "";
   }
 
-  /* ---- Precache: documents fetched ahead by their immutable URLs ---- */
+  /* ---- Read ahead: what this tablet will read, fetched at immutable addresses ---- */
 
-  var cache = {}; // cache_url → "loading" | "ready" | "error"
+  // The PDF where pdf.js runs; elsewhere the pages answer and its images. Mật documents have
+  // no cacheable address (cache_url null): they are read online only.
+  var MAX_PAGES_AHEAD = 100; // page images of longer documents are fetched as they are read
+  var cache = {}; // "<id>:<revision>" → queued | loading | rendering | ready | error
+  var manifests = {}; // "<id>:<revision>" → the ready pages answer (image mode)
   var queue = [];
   var fetching = false;
 
+  function aheadKey(doc) { return doc.id + ":" + doc.revision; }
+
+  // The pdf.js module runs after the page is parsed and before DOMContentLoaded (its 0.5 MB
+  // import may take a while): pdf.js or images is decided only once that event has fired.
+  // (document.readyState is already "interactive" while the module is still loading.)
+  var loaded = false;
+  var onLoaded = [];
+  document.addEventListener("DOMContentLoaded", function () {
+    loaded = true;
+    for (var i = 0; i < onLoaded.length; i++) { onLoaded[i](); }
+    onLoaded = [];
+  });
+
+  function whenLoaded(run) {
+    if (loaded) { run(); } else { onLoaded.push(run); }
+  }
+
   function precache(current) {
-    if (pdfUsable()) { window.ECabinetPdf.warm(); } // its worker too, while online
+    var images = !pdfUsable();
+    if (!images) { window.ECabinetPdf.warm(); } // its worker too, while online
     for (var i = 0; i < current.documents.length; i++) {
-      var url = current.documents[i].cache_url;
-      if (url && (!cache[url] || cache[url] === "error")) {
-        cache[url] = "queued";
-        queue.push(url);
-      }
+      var doc = current.documents[i];
+      var key = aheadKey(doc);
+      if (!doc.cache_url || (cache[key] && cache[key] !== "error")) { continue; }
+      cache[key] = "queued";
+      queue.push({ doc: doc, key: key, images: images });
     }
+    pump();
+  }
+
+  function finished(task, status) {
+    cache[task.key] = status;
+    fetching = false;
+    renderDocuments(state());
     pump();
   }
 
   function pump() {
     if (fetching || !queue.length) { return; }
     fetching = true;
-    var url = queue.shift();
-    cache[url] = "loading";
+    var task = queue.shift();
+    cache[task.key] = "loading";
+    if (task.images) { fetchPages(task); } else { fetchPdf(task); }
+  }
+
+  function aheadRequest(url, responseType, done) {
     var xhr = new XMLHttpRequest();
     xhr.open("GET", url);
     // Fetching ahead is not reading: the server records an opening only when the delegate
     // opens the document (document:opened).
     xhr.setRequestHeader("X-Ecabinet-Precache", "1");
-    xhr.responseType = "arraybuffer";
-    xhr.onload = function () {
-      cache[url] = xhr.status === 200 ? "ready" : "error";
-      done();
-    };
-    xhr.onerror = function () { cache[url] = "error"; done(); };
+    if (responseType) { xhr.responseType = responseType; }
+    xhr.onload = function () { done(xhr); };
+    xhr.onerror = function () { done(null); };
     xhr.send();
-    function done() {
-      fetching = false;
-      renderDocuments(state());
-      pump();
-    }
+  }
+
+  function fetchPdf(task) {
+    aheadRequest(task.doc.cache_url, "arraybuffer", function (xhr) {
+      finished(task, xhr && xhr.status === 200 ? "ready" : "error");
+    });
+  }
+
+  function fetchPages(task) {
+    aheadRequest("/api/v1/documents/" + task.doc.id + "/pages", "", function (xhr) {
+      var body = xhr && xhr.status === 200 ? parseJson(xhr.responseText) : null;
+      if (xhr && xhr.status === 202) {
+        // The server is still drawing the pages: ask again a little later.
+        finished(task, "rendering");
+        window.setTimeout(function () {
+          if (cache[task.key] === "rendering") { cache[task.key] = "queued"; queue.push(task); pump(); }
+        }, 3000);
+        return;
+      }
+      if (!body || body.status !== "ready") { finished(task, "error"); return; }
+      manifests[task.key] = body;
+      var pages = body.pages.slice(0, MAX_PAGES_AHEAD);
+      var next = 0;
+      (function one() {
+        if (next >= pages.length) { finished(task, "ready"); return; }
+        var image = new window.Image(); // into the HTTP cache, like the viewer will ask
+        image.onload = function () { next += 1; one(); };
+        image.onerror = function () { finished(task, "error"); };
+        image.src = pages[next].url;
+      })();
+    });
   }
 
   window.addEventListener("online", function () { precache(state()); });
@@ -147,6 +203,7 @@
     byId("viewer-mode").textContent = "Xem dạng PDF";
     byId("viewer-mode").hidden = !(window.ECabinetPdf && window.ECabinetPdf.supported);
     window.ECabinetPageImages.open(doc, byId("viewer-pages"), {
+      manifest: manifests[aheadKey(doc)],
       onPage: function (number, count) { setViewer("ready", number, count); },
       onState: function (name) { if (name !== "ready") { viewer.setAttribute("data-state", name); } },
       controls: {
@@ -166,7 +223,7 @@
     byId("viewer-mode").textContent = "Xem dạng ảnh";
     byId("viewer-mode").hidden = false;
     var url = doc.cache_url || doc.url;
-    window.ECabinetPdf.open(url, page, { cached: !!doc.cache_url && cache[doc.cache_url] === "ready" }).then(
+    window.ECabinetPdf.open(url, page, { cached: !!doc.cache_url && cache[aheadKey(doc)] === "ready" }).then(
       function (shown) {
         if (open.doc !== doc) { return; }
         setViewer("ready", shown.page, shown.pages);
@@ -212,7 +269,13 @@
     }
   }
 
-  byId("viewer-close").addEventListener("click", closeViewer);
+  byId("viewer-close").addEventListener("click", function () {
+    var shown = state().presenting;
+    if (shown && open.doc && open.doc.id === shown.document_id) {
+      dismissed = shown.document_id + ":" + shown.page; // the next page the chair shows opens
+    }
+    closeViewer();
+  });
   byId("viewer-prev").addEventListener("click", function () { if (open.engine === "pdf") { goToPage(open.page - 1); } });
   byId("viewer-next").addEventListener("click", function () { if (open.engine === "pdf") { goToPage(open.page + 1); } });
   byId("viewer-zoom-in").addEventListener("click", function () { if (open.engine === "pdf") { window.ECabinetPdf.zoom(1); } });
@@ -231,15 +294,16 @@
 
   var lastPresented = null;
 
+  var dismissed = null; // the presented page the delegate closed: not reopened for them
+
   function followPresenter(current) {
-    if (document.readyState === "loading") {
-      // The pdf.js module runs just before DOMContentLoaded: choose the engine after it.
-      document.addEventListener("DOMContentLoaded", function () { followPresenter(state()); });
+    if (!loaded) {
+      whenLoaded(function () { followPresenter(state()); });
       return;
     }
     var shown = current && current.presenting;
     var key = shown ? shown.document_id + ":" + shown.page : null;
-    if (!shown || !follow.checked) { lastPresented = key; return; }
+    if (!shown || !follow.checked || key === dismissed) { lastPresented = key; return; }
     if (key === lastPresented && open.doc && open.doc.id === shown.document_id) { return; }
     lastPresented = key;
     for (var i = 0; i < current.documents.length; i++) {
@@ -252,23 +316,47 @@
 
   /* ---- Private notes (on the server, only for their author) ---- */
 
-  var notes = { doc: null, saved: "", timer: null, stamp: null };
+  // What is typed is kept on the device at once (a draft) and saved to the server a moment
+  // later; a draft the server has not taken yet survives closing the document, a reload or
+  // the Wi-Fi dropping, and is sent when the note is next open with the network up. The note
+  // is editable only once the server's copy has been read, so an offline tablet never
+  // overwrites what the delegate wrote on their other tablet.
+  var notes = { doc: null, saved: "", timer: null, stamp: null, loaded: false };
+  var notesBox = byId("notes-text");
 
   function notesStatus(text) { byId("notes-status").textContent = text; }
+  function draftKey(doc) { return "ecabinet.note." + attendeeId + "." + doc.id; }
 
   function loadNotes(doc) {
-    notes = { doc: doc, saved: "", timer: null, stamp: null };
-    byId("notes-text").value = "";
-    notesStatus("");
+    notes = { doc: doc, saved: "", timer: null, stamp: null, loaded: false };
+    notesBox.value = Live.store(draftKey(doc)) || "";
+    notesBox.readOnly = true;
+    notesStatus("Đang tải ghi chú…");
     var xhr = new XMLHttpRequest();
     xhr.open("GET", "/api/v1/documents/" + doc.id + "/note");
     xhr.onload = function () {
       var body = parseJson(xhr.responseText);
-      if (xhr.status === 200 && body && notes.doc === doc) {
-        notes.saved = body.body || "";
-        notes.stamp = body.updated_at || null;
-        byId("notes-text").value = notes.saved;
+      if (notes.doc !== doc) { return; }
+      if (xhr.status !== 200 || !body) {
+        notesStatus((body && body.error && body.error.message) || "Chưa tải được ghi chú.");
+        return;
       }
+      notes.saved = body.body || "";
+      notes.stamp = body.updated_at || null;
+      notes.loaded = true;
+      notesBox.readOnly = false;
+      var draft = Live.store(draftKey(doc));
+      if (draft !== null && draft !== notes.saved) {
+        notesBox.value = draft; // typed here and not saved yet: send it now
+        saveNotesNow();
+      } else {
+        Live.store(draftKey(doc), null);
+        notesBox.value = notes.saved;
+        notesStatus(notes.saved ? "Đã lưu" : "");
+      }
+    };
+    xhr.onerror = function () {
+      if (notes.doc === doc) { notesStatus("Mất kết nối: ghi chú sẽ mở khi có mạng."); }
     };
     xhr.send();
   }
@@ -276,8 +364,8 @@
   function saveNotesNow() {
     if (notes.timer) { window.clearTimeout(notes.timer); notes.timer = null; }
     var doc = notes.doc;
-    var text = byId("notes-text").value;
-    if (!doc || text === notes.saved) { return; }
+    var text = notesBox.value;
+    if (!doc || !notes.loaded || text === notes.saved) { return; }
     notesStatus("Đang lưu…");
     var xhr = new XMLHttpRequest();
     xhr.open("PUT", "/api/v1/documents/" + doc.id + "/note");
@@ -285,34 +373,51 @@
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.onload = function () {
       var body = parseJson(xhr.responseText);
-      if (xhr.status < 300) {
+      if (notes.doc !== doc) { return; }
+      if (xhr.status < 300 && body) {
         notes.saved = text;
-        notes.stamp = body && body.updated_at;
-        notesStatus("Đã lưu");
+        notes.stamp = body.updated_at || null;
+        if (notesBox.value === text) { Live.store(draftKey(doc), null); notesStatus("Đã lưu"); }
       } else if (xhr.status === 409) {
-        // Changed on the delegate's other tablet: show theirs, keep this text to paste back.
-        notesStatus("Ghi chú vừa được sửa trên máy khác; đã tải bản mới nhất.");
-        loadNotes(doc);
+        // Changed on the delegate's other tablet meanwhile: keep both, theirs first.
+        var mine = notesBox.value;
+        var reread = new XMLHttpRequest();
+        reread.open("GET", "/api/v1/documents/" + doc.id + "/note");
+        reread.onload = function () {
+          var other = parseJson(reread.responseText);
+          if (notes.doc !== doc || reread.status !== 200 || !other) { return; }
+          notes.saved = other.body || "";
+          notes.stamp = other.updated_at || null;
+          notesBox.value = notes.saved ? notes.saved + "\n\n" + mine : mine;
+          Live.store(draftKey(doc), notesBox.value);
+          notesStatus("Ghi chú vừa được sửa trên máy khác: đã ghép cả hai bản.");
+          saveNotesNow();
+        };
+        reread.send();
       } else {
         notesStatus((body && body.error && body.error.message) || "Chưa lưu được ghi chú.");
       }
     };
-    xhr.onerror = function () { notesStatus("Mất kết nối: ghi chú sẽ được lưu khi có mạng."); };
+    xhr.onerror = function () { notesStatus("Mất kết nối: ghi chú đã giữ trên máy này, sẽ lưu khi có mạng."); };
     xhr.send(JSON.stringify({ body: text, expected_updated_at: notes.stamp }));
   }
 
-  byId("notes-text").addEventListener("input", function () {
+  notesBox.addEventListener("input", function () {
+    if (!notes.doc || !notes.loaded) { return; }
+    Live.store(draftKey(notes.doc), notesBox.value); // kept on the device at once
     if (notes.timer) { window.clearTimeout(notes.timer); }
     notesStatus("Chưa lưu");
     notes.timer = window.setTimeout(saveNotesNow, 800);
   });
-  byId("notes-text").addEventListener("blur", saveNotesNow);
-  window.addEventListener("online", saveNotesNow);
+  notesBox.addEventListener("blur", saveNotesNow);
+  window.addEventListener("online", function () {
+    if (notes.doc && !notes.loaded) { loadNotes(notes.doc); } else { saveNotesNow(); }
+  });
   byId("viewer-notes").addEventListener("click", function () {
     var panel = byId("notes");
     panel.hidden = !panel.hidden;
     byId("viewer-notes").setAttribute("aria-expanded", panel.hidden ? "false" : "true");
-    if (!panel.hidden) { byId("notes-text").focus(); } else { saveNotesNow(); }
+    if (!panel.hidden) { notesBox.focus(); } else { saveNotesNow(); }
   });
 
   /* ---- Rendering ---- */
@@ -343,9 +448,9 @@
       li.appendChild(Live.el("span", "item-meta", meta));
       if (doc.cache_url) {
         cacheable += 1;
-        var status = cache[doc.cache_url];
+        var status = cache[aheadKey(doc)];
         if (status === "ready") { ready += 1; }
-        var badge = Live.el("span", "cache-badge", status === "ready" ? "✓ Đã tải" : (status === "error" ? "Chưa tải được" : "Đang tải…"));
+        var badge = Live.el("span", "cache-badge", status === "ready" ? "✓ Đã tải" : (status === "error" ? "Chưa tải được" : (status === "rendering" ? "Máy chủ đang chuẩn bị…" : "Đang tải…")));
         badge.setAttribute("data-cache", status || "queued");
         li.appendChild(badge);
       }
@@ -366,7 +471,7 @@
     Live.renderCommon(current);
     Live.renderAgenda(byId("agenda"), current, markItems);
     renderDocuments(current);
-    precache(current);
+    whenLoaded(function () { precache(state()); });
     if (open.doc) {
       // The open document was taken away or replaced by a new revision.
       var still = null;

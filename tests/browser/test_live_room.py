@@ -173,6 +173,10 @@ def test_a_meeting_run_from_the_console_with_three_tablets_and_the_room_screen(
 
     # The reader's tablet loses the network for 10 s while the chair moves on: the document
     # it read ahead still opens, and it catches up alone within 2 s of coming back.
+    # The session cookie is re-signed by every response: the copy read ahead must still be
+    # usable once it has changed (no Vary: Cookie on those addresses).
+    reader.wait_for_timeout(1_100)
+    reader.evaluate(f"fetch('/api/v1/meetings/{meeting.id}/state').then(r => r.status)")
     offline_context = tablets[2][0]
     offline_context.set_offline(True)
     reader.wait_for_selector("#conn[data-state=offline]", timeout=10_000)
@@ -244,17 +248,56 @@ def test_the_page_image_fallback_shows_a_document_where_pdfjs_cannot_run(
     make_document(database, storage, meeting, title="Tờ trình")
     seen: list[str] = []
     problems: list[str] = []
-    _context, page = open_tablet(
+    context, page = open_tablet(
         launch, live_server, database, meeting, "An", seen, problems, query="?viewer=images"
     )
+    mark = len(seen)
     page.reload()  # the card's first page (without the flag) started pdf.js: start afresh
     page.wait_for_selector("#conn[data-state=online]", timeout=10_000)
-    seen.clear()
+    # Read ahead as images (the PDF is of no use here), then read with the Wi-Fi down.
+    page.wait_for_selector("[data-cache=ready]", timeout=30_000)
+    assert not any("/v/" in url for url in seen[mark:])
+    context.set_offline(True)
     page.click("button.doc-open")
-    page.wait_for_selector("#viewer[data-state=ready]", timeout=30_000)
+    page.wait_for_selector("#viewer[data-state=ready]", timeout=10_000)
     assert page.get_attribute("#viewer", "data-mode") == "images"
     width = page.eval_on_selector("#viewer-pages img", "i => i.naturalWidth")
     assert width > 500
-    assert any("/pages/" in url for url in seen)  # the server's images, not pdf.js
-    assert not any("pdf.worker" in url for url in seen)
+    assert any("/pages/" in url for url in seen[mark:])  # the server's images, not pdf.js
+    assert not any("pdf.worker" in url for url in seen[mark:])
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+
+
+def test_notes_are_kept_on_the_server_for_their_author_only(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    meeting = make_meeting(database, items=1)
+    storage = Storage(live_server.instance / "storage")
+    make_document(database, storage, meeting, title="Tờ trình")
+    seen: list[str] = []
+    problems: list[str] = []
+    _context, page = open_tablet(launch, live_server, database, meeting, "An", seen, problems)
+    page.click("button.doc-open")
+    page.wait_for_selector("#viewer[data-state=ready]", timeout=15_000)
+    page.click("#viewer-notes")
+    page.wait_for_function("() => !document.querySelector('#notes-text').readOnly")
+    page.fill("#notes-text", "Hỏi lại số liệu trang 3")
+    page.wait_for_function(
+        "() => document.querySelector('#notes-status').textContent === 'Đã lưu'", timeout=5_000
+    )
+    page.reload()  # a new page: the note comes back from the server
+    page.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    page.click("button.doc-open")
+    page.click("#viewer-notes")
+    page.wait_for_function(
+        "t => document.querySelector('#notes-text').value === t",
+        arg="Hỏi lại số liệu trang 3",
+        timeout=5_000,
+    )
+    # Another delegate of the same meeting sees their own, empty note.
+    _other, other = open_tablet(launch, live_server, database, meeting, "Bình", seen, problems)
+    other.click("button.doc-open")
+    other.click("#viewer-notes")
+    other.wait_for_function("() => !document.querySelector('#notes-text').readOnly")
+    assert other.input_value("#notes-text") == ""
     assert problems == []

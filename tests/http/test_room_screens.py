@@ -156,3 +156,19 @@ def _first_document(database: Database, meeting: MeetingFixture) -> int:
         found = session.exec(select(Document.id).where(Document.meeting_id == meeting.id)).first()
         assert found is not None
         return found
+
+
+def test_opening_the_screen_page_signed_in_asks_before_signing_anyone_out(
+    app: Flask, app_db: Database, client: FlaskClient, login: Any, meeting: MeetingFixture
+) -> None:
+    csrf = login.as_staff(meeting.secretary)
+    asked = client.get("/screen").get_data(True)
+    assert "Dùng làm màn hình phòng họp" in asked
+    assert "pair-code" not in asked
+    assert client.get("/meetings").status_code == 200  # still signed in
+    refused = client.post("/screen")  # no CSRF token: a forged link cannot do it
+    assert refused.status_code == 400
+    chosen = client.post("/screen", data={"csrf_token": csrf})
+    assert chosen.status_code == 200
+    assert "pair-code" in chosen.get_data(True)
+    assert client.get("/meetings").status_code == 302  # now a screen, not a secretary
