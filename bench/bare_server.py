@@ -34,6 +34,7 @@ import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any]) -> tuple[Flask, SocketIO]:
     chairs = frozenset(str(t) for t in config["chair_tokens"])
     state: dict[str, Any] = dict(config["state"])
     item_ids = [int(item["id"]) for item in state["items"]]
+    items_by_id = {int(item["id"]): item for item in state["items"]}
     room = f"meeting:{meeting_id}"
     connected: dict[str, str] = {}  # sid -> token
 
@@ -76,7 +78,7 @@ def create_app(config: dict[str, Any]) -> tuple[Flask, SocketIO]:
         if not isinstance(data, dict) or data.get("meeting_id") != meeting_id:
             return {"ok": False, "error": {"code": "meeting_not_found"}}
         join_room(room)
-        return {"ok": True, "state": state}
+        return {"ok": True, "state": {**state, "server_time": int(time.time() * 1000)}}
 
     # Registered without decorators: flask_socketio's are untyped.
     socketio.on_event("connect", on_connect)
@@ -87,9 +89,23 @@ def create_app(config: dict[str, Any]) -> tuple[Flask, SocketIO]:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in chairs:
             return Response('{"error":{"code":"unauthorized"}}', 401, mimetype="application/json")
+        # The visible work of ecabinet's step: the item left keeps its time, the next item's
+        # clock starts, every copy carries the server's time (issue 11's state).
+        now_ms = int(time.time() * 1000)
+        left = items_by_id[state["current_item_id"]]
+        timer = state["timer"]
+        left["spent_seconds"] += max(0, (now_ms - (timer["running_since"] or now_ms)) // 1000)
         position = item_ids.index(state["current_item_id"]) + (1 if forward else -1)
         state["current_item_id"] = item_ids[position % len(item_ids)]
+        current = items_by_id[state["current_item_id"]]
+        state["timer"] = {
+            "item_id": current["id"],
+            "spent_seconds": current["spent_seconds"],
+            "running_since": now_ms,
+            "planned_seconds": (current.get("duration_minutes") or 0) * 60 or None,
+        }
         state["version"] += 1
+        state["server_time"] = now_ms
         socketio.emit("meeting:state", state, to=room)
         return jsonify(
             meeting_id=meeting_id,

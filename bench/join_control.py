@@ -434,9 +434,50 @@ def bare_state(meeting_id: int, items: int) -> dict[str, Any]:
         "starts_at": None,
         "status": "live",
         "current_item_id": 1,
-        "items": [{"id": n + 1, "position": n, **agenda_item(n)} for n in range(items)],
+        "paused": False,
+        "timer": {"item_id": 1, "spent_seconds": 0, "running_since": 0, "planned_seconds": 900},
+        "announcement": "",
+        "presenting": None,
+        "items": [
+            {
+                "id": n + 1,
+                "parent_id": None,
+                "position": n,
+                "number": ROMAN[n] if n < len(ROMAN) else str(n + 1),
+                "label": ROMAN[n] if n < len(ROMAN) else str(n + 1),
+                **agenda_item(n),
+                "spent_seconds": 0,
+            }
+            for n in range(items)
+        ],
         "documents": [],
+        "server_time": 0,
     }
+
+
+# Top-level item numbers as ecabinet prints them (agenda/numbering.py), for the bare state.
+ROMAN = [
+    "I",
+    "II",
+    "III",
+    "IV",
+    "V",
+    "VI",
+    "VII",
+    "VIII",
+    "IX",
+    "X",
+    "XI",
+    "XII",
+    "XIII",
+    "XIV",
+    "XV",
+    "XVI",
+    "XVII",
+    "XVIII",
+    "XIX",
+    "XX",
+]
 
 
 async def prepare_bare(http: aiohttp.ClientSession, opts: Options, instance: Path) -> Prepared:

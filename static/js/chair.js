@@ -81,17 +81,31 @@
     request("POST", "/api/v1/agenda/" + item.id + "/move", { position: target });
   }
 
+  // The item being edited, with what has been typed: pushes re-draw the agenda (every
+  // tablet's change, a tick of presence), and the form must survive them.
+  var editing = null;
+
+  function startEditing(item) {
+    editing = {
+      id: item.id,
+      title: item.title,
+      minutes: item.duration_minutes ? String(item.duration_minutes) : "",
+      fresh: true
+    };
+  }
+
   function editItem(li, item) {
+    if (!editing || editing.id !== item.id) { startEditing(item); }
     var form = Live.el("form", "inline-edit");
     var title = Live.el("input");
-    title.value = item.title;
+    title.value = editing.title;
     title.maxLength = 300;
     title.setAttribute("aria-label", "Nội dung");
     var minutes = Live.el("input");
     minutes.type = "number";
     minutes.min = "1";
     minutes.max = "1440";
-    minutes.value = item.duration_minutes ? String(item.duration_minutes) : "";
+    minutes.value = editing.minutes;
     minutes.setAttribute("aria-label", "Thời lượng (phút)");
     var save = Live.el("button", "primary", "Lưu");
     save.type = "submit";
@@ -101,16 +115,20 @@
     form.appendChild(minutes);
     form.appendChild(save);
     form.appendChild(cancel);
+    title.addEventListener("input", function () { editing.title = title.value; });
+    minutes.addEventListener("input", function () { editing.minutes = minutes.value; });
     form.addEventListener("click", function (event) { event.stopPropagation(); });
-    cancel.addEventListener("click", function () { render(state()); });
+    cancel.addEventListener("click", function () { editing = null; render(state()); });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var body = { title: title.value };
       body.duration_minutes = minutes.value ? parseInt(minutes.value, 10) : null;
-      request("PATCH", "/api/v1/agenda/" + item.id, body);
+      request("PATCH", "/api/v1/agenda/" + item.id, body, function (ok) {
+        if (ok) { editing = null; render(state()); }
+      });
     });
     li.appendChild(form);
-    title.focus();
+    if (editing.fresh) { editing.fresh = false; title.focus(); }
   }
 
   function decorate(current) {
@@ -128,11 +146,17 @@
       edit.setAttribute("data-edit-item", String(item.id));
       up.addEventListener("click", function (event) { event.stopPropagation(); move(item, -1); });
       down.addEventListener("click", function (event) { event.stopPropagation(); move(item, 1); });
-      edit.addEventListener("click", function (event) { event.stopPropagation(); editItem(li, item); });
+      edit.addEventListener("click", function (event) {
+        event.stopPropagation();
+        editing = null; // one form at a time: the agenda is drawn again with this one open
+        startEditing(item);
+        render(state());
+      });
       tools.appendChild(up);
       tools.appendChild(down);
       tools.appendChild(edit);
       li.appendChild(tools);
+      if (editing && editing.id === item.id) { editItem(li, item); } // kept across pushes
       li.setAttribute("role", "button");
       li.setAttribute("tabindex", "0");
       li.addEventListener("click", function () {

@@ -283,6 +283,12 @@ def test_the_chair_edits_the_agenda_only_while_the_meeting_is_live(
         )
     titles = [i["title"] for i in state(database, meeting)["items"]]
     assert titles[1:] == ["Nội dung phát sinh", "Nội dung đã đổi tên"]
+    with database.unit_of_work() as session:  # and reorders it
+        agenda.move_item(
+            session, actor=meeting.chair.actor, item_id=meeting.item_ids[1], position=0
+        )
+    titles = [i["title"] for i in state(database, meeting)["items"]]
+    assert titles[0] == "Nội dung đã đổi tên"
     act(database, meeting, "end")
     with database.unit_of_work() as session, pytest.raises(Conflict):
         agenda.update_item(
