@@ -45,6 +45,8 @@ def index() -> Response:
         return redirect(url_for("auth.login"))
     if actor.is_attendee:
         return redirect(url_for("live.tablet"))
+    if actor.is_screen:
+        return redirect(url_for("live.paired_screen"))
     return redirect(url_for("workspace.list_page"))
 
 

@@ -172,3 +172,13 @@ def test_opening_the_screen_page_signed_in_asks_before_signing_anyone_out(
     assert chosen.status_code == 200
     assert "pair-code" in chosen.get_data(True)
     assert client.get("/meetings").status_code == 302  # now a screen, not a secretary
+
+
+def test_a_paired_screen_opening_the_home_page_goes_to_its_room(
+    app: Flask, app_db: Database, meeting: MeetingFixture
+) -> None:
+    screen = app.test_client()
+    pair(app.test_client(), meeting, shown_code(screen))
+    home = screen.get("/")
+    assert home.status_code == 302
+    assert home.headers["Location"].endswith("/screen")
