@@ -47,10 +47,15 @@ test-sqlite: $(VENV)/.dev
 # what does not depend on the database and run once already: the browser tests (their server
 # paths are the HTTP and system tests'), PDF parsing bounds, the LibreOffice conversion and
 # the upload transport; and the SMS relay's kill -9 runs (40 process starts: its claims on
-# PostgreSQL are those of every job, which test_worker_crash kills on both databases). This
-# keeps `make test` well under 15 minutes on 2 cores.
+# PostgreSQL are those of every job, which test_worker_crash kills on both databases). Also
+# once: the upload crash tests (kill -9 at every step of an upload: their subject is the
+# storage's file intents; a PostgreSQL client killed mid-transaction is test_worker_crash's,
+# on both databases), the page images (rendering and sealed files; their jobs are the
+# spine's) and the ES5 check of our JavaScript. This keeps `make test` under 15 minutes on
+# 2 cores (953 s on a clean clone before these were moved; see the closing notes).
 PG_ONCE := tests/browser tests/unit/test_pdf_bounds.py tests/unit/test_office_documents.py \
-	tests/system/test_upload_transport.py tests/system/test_sms_crash.py
+	tests/system/test_upload_transport.py tests/system/test_sms_crash.py \
+	tests/system/test_crash.py tests/http/test_page_images.py tests/unit/test_es5.py
 
 test-postgres: $(VENV)/.dev
 	@test -n "$$TEST_DATABASE_URL" || (echo "set TEST_DATABASE_URL=postgresql://..." && exit 2)

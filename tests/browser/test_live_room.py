@@ -301,3 +301,32 @@ def test_notes_are_kept_on_the_server_for_their_author_only(
     other.wait_for_function("() => !document.querySelector('#notes-text').readOnly")
     assert other.input_value("#notes-text") == ""
     assert problems == []
+
+
+def test_reading_ahead_works_on_plain_http_where_there_is_no_secure_context(
+    database: Database, live_server: ServerProcess, launch: Callable[..., Any]
+) -> None:
+    """The agencies' LANs often serve plain HTTP from an address that is not localhost: no
+    service worker, no Cache Storage there. Chromium is sent to the server under a LAN-like
+    name, so the page is not a secure context, and a document read ahead still opens with
+    the network down (the HTTP cache, at the document's immutable address)."""
+    meeting = make_meeting(database, items=1)
+    storage = Storage(live_server.instance / "storage")
+    make_document(database, storage, meeting, title="Tờ trình")
+    context = launch("tablet-lan", ("--host-resolver-rules=MAP ecabinet.test 127.0.0.1",))
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda err: problems.append(str(err)))
+    lan = f"http://ecabinet.test:{live_server.port}"
+    page.goto(f"{lan}/p/{make_token(database, meeting)}")
+    page.wait_for_selector("#conn[data-state=online]", timeout=10_000)
+    assert page.evaluate("() => window.isSecureContext") is False
+    assert page.evaluate("() => 'serviceWorker' in navigator") is False
+    page.wait_for_selector("[data-cache=ready]", timeout=10_000)
+    context.set_offline(True)
+    page.wait_for_selector("#conn[data-state=offline]", timeout=10_000)
+    page.click("button.doc-open")
+    page.wait_for_selector("#viewer[data-state=ready]", timeout=10_000)
+    assert page.get_attribute("#viewer", "data-mode") == "pdf"
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
