@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-PYTEST_ARGS ?=
+# The slowest tests are printed at the end of each pass: the budget is 15 minutes for both.
+PYTEST_ARGS ?= --durations=15
+# The SQLite pass runs on both cores (every test copies its own database file); the PostgreSQL
+# pass shares one database, so it runs one test at a time.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint format test-sqlite test-postgres bench bench-room bench-uploads bench-print bench-seal bench-sms vendor clean
 
@@ -41,7 +45,7 @@ test: lint test-sqlite
 	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (.ci/run runs it)"; fi
 
 test-sqlite: $(VENV)/.dev
-	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) -n $(TEST_WORKERS)
 
 # Everything that reaches the database runs on PostgreSQL too. Left out here, because they test
 # what does not depend on the database and run once already: the browser tests (their server
