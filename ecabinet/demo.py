@@ -116,7 +116,7 @@ class DemoInfo:
             f"  Secretary login : {self.base_url}/login",
             f"  Meeting         : {self.base_url}/meetings/{self.meeting_id}",
             f"  Chair console   : {self.base_url}/meetings/{self.meeting_id}/chair",
-            f"  Room screen     : {self.base_url}/meetings/{self.meeting_id}/screen",
+            f"  Room screen     : {self.base_url}/screen  (type its code on the chair console)",
             f"  Tablet link     : {self.tablet_url}",
             f"  Tablet QR (PNG) : {self.tablet_url}/qr.png",
             "",
