@@ -236,7 +236,7 @@ def send_document(actor: Actor, document_id: int) -> Response:
     original = request.args.get("original") == "1"
     download = request.args.get("download") == "1" or original
     document, level = _readable_at(actor, document_id, via="download" if download else "file")
-    if actor.attendee_id is not None and _starts_a_reading():
+    if actor.attendee_id is not None and starts_a_reading():
         with database().unit_of_work() as db_session:
             access.record_opened(db_session, document_id=document_id, attendee_id=actor.attendee_id)
     stamped = actor.is_attendee and access.is_secret(level)  # a delegate's own copy
@@ -265,7 +265,7 @@ def send_document(actor: Actor, document_id: int) -> Response:
     return response
 
 
-def _starts_a_reading() -> bool:
+def starts_a_reading() -> bool:
     """The first request of a reading (pdf.js's first, or a whole download), not each of the
     Range requests that follow it."""
     ranges = request.headers.get("Range", "")

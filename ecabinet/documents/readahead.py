@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from ecabinet.actor import Actor
 from ecabinet.documents import access, office
-from ecabinet.documents.http import send_stored, viewable, viewer_pdf
+from ecabinet.documents.http import send_stored, starts_a_reading, viewable, viewer_pdf
 from ecabinet.errors import NotFound
 from ecabinet.permissions import Perm
 from ecabinet.timeutil import utcnow
@@ -57,8 +57,8 @@ def immutable_file(document_id: int, sha256: str) -> Response:
     pdf = viewer_pdf(actor, document, level)
     if pdf is None or pdf.sha256 != sha256:
         raise gone
-    reading = request.headers.get(READ_AHEAD_HEADER) != "1"
-    if reading and actor.attendee_id is not None and not request.headers.get("Range"):
+    reading = request.headers.get(READ_AHEAD_HEADER) != "1" and starts_a_reading()
+    if reading and actor.attendee_id is not None:
         with database().unit_of_work() as db_session:
             access.record_opened(db_session, document_id=document_id, attendee_id=actor.attendee_id)
     name = document.filename.rsplit(".", 1)[0] + ".pdf"

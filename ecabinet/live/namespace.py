@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -49,6 +49,17 @@ EXPIRY_TICK = 1.0  # seconds between checks for credentials that ran out
 # Joins and leaves within this window make one presence push to the room's staff: a room of
 # 1,000 tablets joining at once must not cost the chair 1,000 pushes.
 PRESENCE_DELAY = 0.3
+
+
+def _control_event(action: Action, doc: str) -> Callable[..., Ack]:
+    """The socket handler of one live control: gated like every event, then run_control."""
+
+    def handler(self: LiveNamespace, actor: Actor, data: Any, db_session: Session) -> Ack:
+        return self._control(actor, data, action, db_session)
+
+    handler.__name__ = f"on_live_{action}"
+    handler.__doc__ = doc
+    return socket_event(Perm.CONTROL_LIVE, write=True)(handler)
 
 
 def _by_name(entry: tuple[int, str]) -> tuple[str, int]:
@@ -414,47 +425,14 @@ class LiveNamespace(Namespace):  # type: ignore[misc]  # flask_socketio ships no
         )
         return {"ok": True, "result": result.model_dump()}
 
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_start(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "start", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_next(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "next", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_previous(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "previous", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_jump(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server, with item_id. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "jump", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_pause(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "pause", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_resume(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "resume", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_announce(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server, with text. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "announce", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_present(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server, with document_id (null: stop) and page."""
-        return self._control(actor, data, "present", db_session)
-
-    @socket_event(Perm.CONTROL_LIVE, write=True)
-    def on_live_end(self, actor: Actor, data: Any, db_session: Session) -> Ack:
-        """Chair/secretary → server. Broadcasts meeting:state to the room."""
-        return self._control(actor, data, "end", db_session)
+    # Chair/secretary → server, one event per control (payloads in docs/realtime.md); each
+    # broadcasts meeting:state to the room after its commit.
+    on_live_start = _control_event("start", "Open the meeting on its first item.")
+    on_live_next = _control_event("next", "Move to the next item.")
+    on_live_previous = _control_event("previous", "Move to the previous item.")
+    on_live_jump = _control_event("jump", "Move to `item_id`.")
+    on_live_pause = _control_event("pause", "Stop the clock (a break).")
+    on_live_resume = _control_event("resume", "Start the clock again.")
+    on_live_announce = _control_event("announce", 'Show `text` as a banner ("" takes it down).')
+    on_live_present = _control_event("present", "Show `document_id` at `page` (null: stop).")
+    on_live_end = _control_event("end", "End the meeting.")
